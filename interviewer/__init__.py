@@ -1,0 +1,3 @@
+"""Voice-based mock interviewer with offline transcription and transcript grading."""
+
+__version__ = "0.1.0"
