@@ -1,0 +1,15 @@
+"""Command-line interface: parses arguments, resolves settings, calls the library, renders.
+
+Each command group lives in its own module and registers itself on ``app``.
+"""
+
+from __future__ import annotations
+
+from .app import app
+
+# Importing a module registers its commands.
+from . import commands  # noqa: E402,F401
+
+
+def main() -> None:
+    app()
