@@ -1,0 +1,172 @@
+"""Rubrics: criteria with 1-5 anchors, weights (per track) and evidence thresholds.
+
+A rubric is data (``rubrics/*.yaml``); it is validated on load and a bad file is reported in
+one line naming the file and the field.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import RubricError
+from .models import Track
+from .resources import rubrics_dir, user_rubrics_dir
+
+# Numbers the evidence-only grader can read off an Evidence object (see grading.evidence_metrics).
+Metric = Literal[
+    "assumptions.coverage",
+    "assumptions.explicit_count",
+    "ownership.i_share",
+    "ownership.actor_balance",
+    "impact.quantified_count",
+    "impact.strength",
+    "delivery.filler_rate",
+    "delivery.time_used",
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EvidenceRule(_Strict):
+    """Turns one evidence metric into a 1-5 score: 1 + the number of thresholds passed."""
+
+    metric: Metric
+    thresholds: list[float] = Field(min_length=4, max_length=4, description="cut-offs for scores 2, 3, 4, 5")
+    higher_is_better: bool = True
+
+    @model_validator(mode="after")
+    def _monotonic(self) -> EvidenceRule:
+        t = self.thresholds
+        ordered = t == sorted(t) if self.higher_is_better else t == sorted(t, reverse=True)
+        if not ordered:
+            direction = "ascending" if self.higher_is_better else "descending"
+            raise ValueError(f"thresholds must be {direction} when higher_is_better={self.higher_is_better}")
+        return self
+
+    def score(self, value: float) -> int:
+        if self.higher_is_better:
+            return 1 + sum(value >= t for t in self.thresholds)
+        return 1 + sum(value <= t for t in self.thresholds)
+
+
+class Criterion(_Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str
+    description: str
+    weight: float = Field(default=1.0, gt=0, le=10)
+    track_weights: dict[Track, float] = Field(
+        default_factory=dict, description="per-track weight overriding `weight`"
+    )
+    anchors: dict[int, str] = Field(description="what a 1, 2, 3, 4 and 5 answer looks like")
+    evidence: EvidenceRule | None = Field(
+        default=None, description="how the evidence-only grader scores it; None: LLM-only criterion"
+    )
+
+    @field_validator("anchors")
+    @classmethod
+    def _five_levels(cls, v: dict[int, str]) -> dict[int, str]:
+        if sorted(v) != [1, 2, 3, 4, 5]:
+            raise ValueError("anchors must define exactly levels 1, 2, 3, 4 and 5")
+        return v
+
+    def weight_for(self, track: Track | None) -> float:
+        if track is not None and track in self.track_weights:
+            return self.track_weights[track]
+        return self.weight
+
+
+class Rubric(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$")
+    name: str
+    version: str = "1"
+    description: str = ""
+    criteria: list[Criterion] = Field(min_length=1)
+
+    @field_validator("criteria")
+    @classmethod
+    def _unique(cls, v: list[Criterion]) -> list[Criterion]:
+        seen: set[str] = set()
+        for c in v:
+            if c.id in seen:
+                raise ValueError(f"duplicate criterion id '{c.id}'")
+            seen.add(c.id)
+        return v
+
+    def criterion(self, cid: str) -> Criterion | None:
+        return next((c for c in self.criteria if c.id == cid), None)
+
+    def weighted_mean(self, scores: dict[str, int], track: Track | None = None) -> float:
+        total = weight = 0.0
+        for c in self.criteria:
+            if c.id in scores:
+                w = c.weight_for(track)
+                total += w * scores[c.id]
+                weight += w
+        return round(total / weight, 2) if weight else 1.0
+
+
+DEFAULT_RUBRIC_ID = "core"
+
+
+def load_rubric(path: Path) -> Rubric:
+    """Load and validate one rubric file; every failure is a one-line RubricError."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RubricError(f"rubric file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RubricError(f"cannot read rubric {path}: {exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise RubricError(f"{path}:{where}: {problem}") from None
+    if not isinstance(raw, dict):
+        raise RubricError(f"{path}: expected a mapping with id, name and criteria")
+    try:
+        return Rubric.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = _loc(err["loc"], raw)
+        raise RubricError(f"{path}: {field}: {err['msg']}") from None
+
+
+def _loc(loc: tuple[int | str, ...], raw: dict) -> str:
+    """criteria[2].anchors -> criteria[2](metrics).anchors, so the user finds the entry."""
+    parts: list[str] = []
+    node: object = raw
+    for p in loc:
+        if isinstance(p, int):
+            label = f"[{p}]"
+            if isinstance(node, list) and p < len(node) and isinstance(node[p], dict) and "id" in node[p]:
+                label += f"({node[p]['id']})"
+            parts.append(label)
+            node = node[p] if isinstance(node, list) and p < len(node) else None
+        else:
+            parts.append(("." if parts else "") + str(p))
+            node = node.get(p) if isinstance(node, dict) else None
+    return "".join(parts) or "(top level)"
+
+
+def find_rubric(name_or_path: str | Path) -> Path:
+    """A path to a file, or a rubric id looked up in the user dir, then the shipped ones."""
+    candidate = Path(name_or_path).expanduser()
+    if candidate.suffix in {".yaml", ".yml"} or candidate.exists():
+        return candidate
+    for folder in (user_rubrics_dir(), rubrics_dir()):
+        for ext in (".yaml", ".yml"):
+            p = folder / f"{name_or_path}{ext}"
+            if p.is_file():
+                return p
+    known = ", ".join(sorted(p.stem for p in rubrics_dir().glob("*.yaml")))
+    raise RubricError(f"unknown rubric '{name_or_path}' (known: {known}; or pass a .yaml path)")
+
+
+def get_rubric(name_or_path: str | Path | None = None) -> Rubric:
+    return load_rubric(find_rubric(name_or_path or DEFAULT_RUBRIC_ID))
