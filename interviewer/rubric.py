@@ -13,7 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import RubricError
-from .models import Track
+from .models import Question, Track
 from .resources import rubrics_dir, user_rubrics_dir
 
 # Numbers the evidence-only grader can read off an Evidence object (see grading.evidence_metrics).
@@ -170,3 +170,24 @@ def find_rubric(name_or_path: str | Path) -> Path:
 
 def get_rubric(name_or_path: str | Path | None = None) -> Rubric:
     return load_rubric(find_rubric(name_or_path or DEFAULT_RUBRIC_ID))
+
+
+def choose_rubric(question: Question, track: Track | None, override: str | Path | None = None) -> Rubric:
+    """``override`` if given; else the most specific shipped or user rubric for round and track.
+
+    Looked up by id, most specific first: ``<round>-<track>``, ``<round>``, ``<track>``, ``core``.
+    """
+    if override:
+        return get_rubric(override)
+    names = []
+    if track is not None:
+        names.append(f"{question.round.value}-{track.value}")
+    names.append(question.round.value)
+    if track is not None:
+        names.append(track.value)
+    for name in names:
+        for folder in (user_rubrics_dir(), rubrics_dir()):
+            path = folder / f"{name}.yaml"
+            if path.is_file():
+                return load_rubric(path)
+    return get_rubric(DEFAULT_RUBRIC_ID)
