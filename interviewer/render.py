@@ -1,0 +1,225 @@
+"""Terminal rendering: pure functions from saved data to rich renderables (the CLI prints them)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from rich import box
+from rich.console import Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from .models import Evidence, Finding, Grade, Transcript
+from .store import SavedSession, SessionRow
+
+# One style per kind of finding; the legend under the transcript explains them.
+STYLES: dict[str, str] = {
+    "i_actor": "bold green",
+    "we_actor": "bold yellow",
+    "hypothetical": "magenta",
+    "number": "bold cyan",
+    "vague": "red",
+    "assumption": "bold blue",
+    "filler": "dim strike",
+}
+LEGEND = [
+    ("I did", "i_actor"), ("we did", "we_actor"), ("I would", "hypothetical"),
+    ("number", "number"), ("vague claim", "vague"), ("assumption/question", "assumption"),
+    ("filler", "filler"),
+]
+
+
+def clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    seconds = max(0, round(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def score_cell(score: int | None) -> Text:
+    if score is None:
+        return Text("-", style="dim")
+    colour = {1: "red", 2: "red", 3: "yellow", 4: "green", 5: "bold green"}[score]
+    return Text("●" * score + "○" * (5 - score) + f" {score}", style=colour)
+
+
+def _spans(evidence: Evidence) -> list[tuple[str, str]]:
+    """(quote, style) pairs; later entries win where spans overlap, so the precise ones go last."""
+    own, imp, asm, dlv = evidence.ownership, evidence.impact, evidence.assumptions, evidence.delivery
+    pairs: list[tuple[str, str]] = []
+
+    def add(findings: Iterable[Finding], kind: str) -> None:
+        pairs.extend((f.quote, STYLES[kind]) for f in findings)
+
+    add(own.we_actor, "we_actor")
+    add(own.i_actor, "i_actor")
+    add(own.hypothetical, "hypothetical")
+    add(asm.statements + asm.clarifying_questions, "assumption")
+    add(imp.vague_claims, "vague")
+    pairs.extend((n.quote, STYLES["number"]) for n in imp.numbers)
+    add(dlv.filler_findings, "filler")
+    return pairs
+
+
+def highlighted_transcript(transcript: Transcript, evidence: Evidence | None) -> Text:
+    text = Text(transcript.text)
+    if evidence is None:
+        return text
+    lowered = transcript.text.lower()
+    for quote, style in _spans(evidence):
+        needle = quote.strip().lower()
+        if not needle:
+            continue
+        start = lowered.find(needle)
+        while start != -1:
+            text.stylize(style, start, start + len(needle))
+            start = lowered.find(needle, start + len(needle))
+    return text
+
+
+def legend() -> Text:
+    out = Text("  ")
+    for label, kind in LEGEND:
+        out.append(label, style=STYLES[kind])
+        out.append("   ")
+    return out
+
+
+def evidence_table(evidence: Evidence) -> Table:
+    own, imp, asm, dlv = evidence.ownership, evidence.impact, evidence.assumptions, evidence.delivery
+    table = Table(box=box.SIMPLE, show_header=False, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column()
+    share = f" ({own.i_share:.0%} I)" if own.i_share is not None else ""
+    table.add_row(
+        "Ownership",
+        f"I {own.i_count} / we {own.we_count}{share}; actions: {len(own.i_actor)} by I, "
+        f"{len(own.we_actor)} by we, {len(own.hypothetical)} hypothetical",
+    )
+    pairs = "; ".join(f.detail or f.quote for f in imp.before_after[:3])
+    table.add_row(
+        "Impact",
+        f"{len(imp.numbers)} number(s), {len(imp.before_after)} before->after"
+        + (f" ({pairs})" if pairs else "")
+        + f", {len(imp.deltas)} delta(s), {len(imp.vague_claims)} vague claim(s)",
+    )
+    stated = sorted(asm.stated)
+    row = f"{len(asm.statements)} statement(s), {len(asm.clarifying_questions)} question(s)"
+    if stated:
+        row += f"; explicit: {', '.join(stated)}"
+    if asm.hidden:
+        row += f"; [red]hidden: {', '.join(asm.hidden)}[/]"
+    table.add_row("Assumptions", row)
+    fillers = ", ".join(f"{k} x{v}" for k, v in sorted(dlv.fillers.items(), key=lambda kv: -kv[1])[:5])
+    parts = [f"{dlv.word_count} words"]
+    if dlv.wpm:
+        parts.append(f"{dlv.wpm:.0f} wpm")
+    parts.append(f"fillers {sum(dlv.fillers.values())}" + (f" ({fillers})" if fillers else ""))
+    if dlv.long_pauses:
+        parts.append(f"{len(dlv.long_pauses)} long pause(s), longest {max(p.length for p in dlv.long_pauses):.1f} s")
+    if dlv.duration_s is not None:
+        used = f"time {clock(dlv.duration_s)} of {clock(dlv.time_budget_s)}"
+        if dlv.overtime_s:
+            used = f"[red]{used} (+{clock(dlv.overtime_s)} over)[/]"
+        parts.append(used)
+    table.add_row("Delivery", ", ".join(parts))
+    return table
+
+
+def grade_label(grade: Grade) -> str:
+    if grade.grader == "evidence":
+        return "evidence-only grade (no LLM: rubric thresholds on the measurements)"
+    where = f" at {grade.endpoint}" if grade.endpoint else ""
+    extra = f", prompt {grade.prompt_version}" if grade.prompt_version else ""
+    return f"LLM grade by {grade.model}{where}{extra}"
+
+
+def grade_panel(grade: Grade, criterion_names: dict[str, str] | None = None) -> Panel:
+    names = criterion_names or {}
+    table = Table(box=box.SIMPLE_HEAD, expand=True)
+    table.add_column("Criterion", style="bold", no_wrap=True)
+    table.add_column("Score", no_wrap=True)
+    table.add_column("Why, in your words, and what to do")
+    for c in grade.criteria:
+        body = Text(c.rationale)
+        for q in c.quotes:
+            body.append(f'\n  "{q}"', style="italic cyan")
+        if c.improvement:
+            body.append(f"\n  → {c.improvement}", style="green")
+        for flag in c.flags:
+            body.append(f"\n  ⚠ {flag}", style="bold red")
+        table.add_row(names.get(c.criterion, c.criterion), score_cell(c.score), body)
+    parts: list[RenderableType] = [table]
+    if grade.strengths:
+        parts.append(Text("Strengths: ", style="bold").append("; ".join(grade.strengths), style="none"))
+    if grade.top_fix:
+        parts.append(Text("Most important fix: ", style="bold").append(grade.top_fix, style="green"))
+    if grade.rewrite:
+        parts.append(Text("Try saying instead: ", style="bold").append(grade.rewrite, style="italic"))
+    if grade.dropped_quotes:
+        parts.append(Text(f"{grade.dropped_quotes} quote(s) from the grader were not in your transcript and were dropped", style="yellow"))
+    title = f"[bold]{grade.overall:.1f}/5[/]  {grade_label(grade)}"
+    return Panel(Group(*parts), title=title, title_align="left", border_style="green" if grade.grader == "llm" else "blue")
+
+
+def compare_grades(grades: Sequence[Grade]) -> Table:
+    """Every grade of one session side by side: which model and prompt gave which scores."""
+    table = Table(title="All grades of this session", box=box.SIMPLE_HEAD)
+    table.add_column("Criterion", style="bold")
+    for i, g in enumerate(grades, start=1):
+        table.add_column(f"#{i} {g.grader}\n{g.model or 'rubric'}\n{g.prompt_version or ''}".strip(), justify="center")
+    criteria: list[str] = []
+    for g in grades:
+        criteria.extend(c.criterion for c in g.criteria if c.criterion not in criteria)
+    for cid in criteria:
+        row = [next((str(c.score) for c in g.criteria if c.criterion == cid), "-") for g in grades]
+        table.add_row(cid, *row)
+    table.add_row("overall", *[f"{g.overall:.1f}" for g in grades], style="bold")
+    return table
+
+
+def session_report(saved: SavedSession, criterion_names: dict[str, str] | None = None) -> Group:
+    meta = saved.meta
+    q = meta.question
+    head = Text()
+    head.append(q.text + "\n", style="bold")
+    head.append(f"{q.id} · {q.round.value}", style="dim")
+    if meta.track:
+        head.append(f" · {meta.track.value}", style="dim")
+    head.append(f" · session {meta.id} · {meta.created_at.astimezone():%Y-%m-%d %H:%M}", style="dim")
+    if not meta.finished:
+        head.append("\nunfinished: the answer was interrupted; what was recorded is kept", style="yellow")
+    parts: list[RenderableType] = [Panel(head, title="Question", title_align="left")]
+    if saved.transcript is not None:
+        body = highlighted_transcript(saved.transcript, saved.evidence)
+        src = saved.transcript.model or saved.transcript.source
+        parts.append(Panel(Group(body, Text(""), legend()), title=f"Transcript ({src})", title_align="left"))
+    else:
+        parts.append(Text(f"Not transcribed yet: run `interviewer regrade {meta.id}`", style="yellow"))
+    if saved.evidence is not None:
+        parts.append(Panel(evidence_table(saved.evidence), title="Evidence", title_align="left"))
+    if saved.latest_grade is not None:
+        parts.append(grade_panel(saved.latest_grade, criterion_names))
+    if len(saved.grades) > 1:
+        parts.append(compare_grades(saved.grades))
+    return Group(*parts)
+
+
+def history_table(rows: Sequence[SessionRow]) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, title="Practice history", title_justify="left")
+    table.add_column("ID", style="cyan", no_wrap=True)
+    table.add_column("Date", no_wrap=True)
+    table.add_column("Question", overflow="ellipsis", max_width=48, no_wrap=True)
+    table.add_column("Time", justify="right", no_wrap=True)
+    table.add_column("Scores", no_wrap=True)
+    table.add_column("Overall", justify="right")
+    for r in rows:
+        time = f"{clock(r.duration_s)}/{clock(r.time_budget_s)}"
+        scores = " ".join(f"{k[:4]} {v}" for k, v in r.scores.items()) or r.status
+        overall = f"{r.overall:.1f}" + ("" if r.grader == "llm" else "*") if r.overall is not None else "-"
+        question = r.question_text if r.finished else f"[unfinished] {r.question_text}"
+        table.add_row(r.id, f"{r.created_at.astimezone():%Y-%m-%d %H:%M}", question, time, scores, overall)
+    if rows:
+        table.caption = "* evidence-only grade"
+    return table
