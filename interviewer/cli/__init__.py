@@ -9,6 +9,7 @@ from .app import app
 
 # Importing a module registers its commands.
 from . import commands  # noqa: E402,F401
+from . import questions  # noqa: E402,F401
 
 
 def main() -> None:
