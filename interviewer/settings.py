@@ -75,6 +75,13 @@ class LLMSettings(BaseModel):
     timeout_s: float = Field(default=120.0, gt=0, le=3600)
     max_retries: int = Field(default=3, ge=0, le=10)
     temperature: float = Field(default=0.0, ge=0, le=2)
+    max_tokens: int = Field(default=2000, ge=64, le=32768, description="cap on the length of the model's reply")
+    retry_backoff_s: float = Field(
+        default=1.0, ge=0, le=60, description="first wait before retrying a 429/5xx; doubles on each retry"
+    )
+    retry_max_wait_s: float = Field(
+        default=30.0, ge=0, le=600, description="cap on any single wait, including a server's Retry-After"
+    )
 
 
 class AudioSettings(BaseModel):

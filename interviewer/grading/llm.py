@@ -1,0 +1,766 @@
+"""The LLM grader: an OpenAI-compatible chat model judges the answer against the rubric.
+
+The model sees the question, the round's expectations, the rubric anchors, the analyzer's counts
+and the transcript (delimited as data). It must return a small bounded JSON object
+(:class:`LLMGradeReply`); the reply is validated, its quotes and scores are checked against the
+transcript and evidence (:mod:`.verify`), and the result is a :class:`~interviewer.models.Grade`
+labelled ``grader="llm"``.
+
+Every failure (unreachable, 401, unknown model, rate limit, 5xx, timeout, refusal, truncated or
+invalid output) becomes a :class:`~interviewer.errors.GraderError` with one line naming the
+endpoint and model. The API key never appears in a grade, a log line or an error message.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import json
+import logging
+import os
+import re
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from ..errors import GraderError, MissingDependency
+from ..models import CriterionGrade, Evidence, Grade, Question, Track, Transcript
+from ..resources import prompts_dir
+from ..rubric import Rubric
+from ..settings import LLMSettings
+from .evidence import EvidenceGrader
+from .verify import check_grade
+
+if TYPE_CHECKING:
+    from openai import OpenAI
+
+log = logging.getLogger(__name__)
+
+# Bump when the meaning of the prompt changes; the template hash catches every edit anyway.
+PROMPT_HUMAN_VERSION = "grader-1"
+PLACEHOLDER_KEY = "not-needed"  # local servers accept any key; the SDK insists on one
+OPENAI_BASE_URL = "https://api.openai.com/v1"
+
+# Soft limits: a longer string is clipped rather than rejected, so a verbose small model does not
+# cost a retry; the hard bounds (scores, list sizes) are enforced by the schema.
+MAX_RATIONALE = 400
+MAX_IMPROVEMENT = 300
+MAX_REWRITE = 800
+MAX_SHORT = 200
+MAX_QUOTE = 300
+
+
+# --- endpoint --------------------------------------------------------------------------------
+
+
+class Endpoint(BaseModel):
+    """Where to send the grading request: resolved by :func:`interviewer.grading.select.resolve_endpoint`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str
+    model: str
+    api_key: SecretStr | None = Field(default=None, description="None: settings.api_key, then OPENAI_API_KEY")
+    name: str | None = Field(default=None, description="what serves it, e.g. Ollama, llama-server, OpenAI")
+
+    @property
+    def display(self) -> str:
+        return public_url(self.base_url)
+
+    def describe(self) -> str:
+        where = f"{self.name} at {self.display}" if self.name else self.display
+        return f"{where}, model {self.model}"
+
+
+def public_url(url: str) -> str:
+    """The URL without credentials or query string, safe to store and show."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<invalid url>"
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
+
+
+# --- prompt ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PromptTemplates:
+    system: str
+    user: str
+    version: str
+
+
+def prompt_version(*texts: str) -> str:
+    digest = hashlib.sha256("\x00".join(texts).encode("utf-8")).hexdigest()[:10]
+    return f"{PROMPT_HUMAN_VERSION}+{digest}"
+
+
+@lru_cache(maxsize=4)
+def _load_templates(folder: str) -> PromptTemplates:
+    base = Path(folder)
+    try:
+        system = (base / "system.md").read_text(encoding="utf-8")
+        user = (base / "user.md").read_text(encoding="utf-8")
+    except OSError as exc:
+        raise GraderError(f"cannot read the grader prompt templates in {base}: {exc.strerror or exc}") from None
+    return PromptTemplates(system, user, prompt_version(system, user, json.dumps(REPLY_SCHEMA_VERSION)))
+
+
+def load_templates(folder: Path | None = None) -> PromptTemplates:
+    return _load_templates(str(folder or prompts_dir() / "grader"))
+
+
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+
+def render_template(template: str, values: dict[str, str]) -> str:
+    """Fill ``{name}`` placeholders in one pass: braces in the values (or JSON in the template) stay."""
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
+
+
+def _neutralise(text: str) -> str:
+    """The transcript must not be able to close its own delimiter."""
+    return re.sub(r"<\s*(/?)\s*transcript\s*>", r"[\1transcript]", text, flags=re.IGNORECASE)
+
+
+def _clip(text: str, n: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "\u2026"
+
+
+def _quoted(findings: list[Any], n: int = 3) -> str:
+    quotes = [f'"{_clip(f.quote, 120)}"' for f in findings[:n]]
+    return "; ".join(quotes)
+
+
+def format_evidence(evidence: Evidence) -> str:
+    """The analyzer's measurements as compact counts with a few quotes each."""
+    own, imp, asm, dlv = evidence.ownership, evidence.impact, evidence.assumptions, evidence.delivery
+    lines: list[str] = []
+    share = f" (I-share {own.i_share:.0%})" if own.i_share is not None else ""
+    lines.append(
+        f"- Ownership: 'I' said {own.i_count} times, 'we' {own.we_count} times{share}; "
+        f"actions with I as the actor: {len(own.i_actor)}, with we as the actor: {len(own.we_actor)}, "
+        f"hypothetical ('I would'): {len(own.hypothetical)}"
+    )
+    for label, found in (("I-actor", own.i_actor), ("we-actor", own.we_actor), ("hypothetical", own.hypothetical)):
+        if found:
+            lines.append(f"  - {label}: {_quoted(found)}")
+    numbers = ", ".join(_clip(n.quote, 40) for n in imp.numbers[:6])
+    lines.append(
+        f"- Impact: numbers stated: {len(imp.numbers)}{f' ({numbers})' if numbers else ''}; "
+        f"before->after comparisons: {len(imp.before_after)}; deltas: {len(imp.deltas)}; "
+        f"vague claims: {len(imp.vague_claims)}"
+    )
+    for label, found in (("before->after", imp.before_after), ("delta", imp.deltas), ("vague", imp.vague_claims)):
+        if found:
+            lines.append(f"  - {label}: {_quoted(found)}")
+    stated = [d for d in asm.expected if asm.stated.get(d)]
+    lines.append(
+        f"- Assumptions: explicit assumption statements: {len(asm.statements)}; clarifying questions: "
+        f"{len(asm.clarifying_questions)}; expected dimensions: {', '.join(asm.expected) or 'none listed'}; "
+        f"made explicit: {', '.join(stated) or 'none'}; hidden: {', '.join(asm.hidden) or 'none'}"
+    )
+    for label, found in (("statement", asm.statements), ("question", asm.clarifying_questions)):
+        if found:
+            lines.append(f"  - {label}: {_quoted(found)}")
+    fillers = ", ".join(f"{k} {v}" for k, v in sorted(dlv.fillers.items(), key=lambda kv: -kv[1])[:5])
+    parts = [f"words: {dlv.word_count}", f"fillers: {sum(dlv.fillers.values())}{f' ({fillers})' if fillers else ''}"]
+    if dlv.filler_rate is not None:
+        parts.append(f"{dlv.filler_rate:.1f} fillers per 100 words")
+    if dlv.wpm is not None:
+        parts.append(f"{dlv.wpm:.0f} words per minute")
+    if dlv.duration_s is not None:
+        parts.append(f"spoke {dlv.duration_s / 60:.1f} of {dlv.time_budget_s / 60:.0f} minutes")
+    if dlv.long_pauses:
+        parts.append(f"long pauses: {len(dlv.long_pauses)}")
+    if dlv.overtime_s:
+        parts.append(f"over time by {dlv.overtime_s:.0f} s")
+    lines.append("- Delivery: " + "; ".join(parts))
+    return "\n".join(lines)
+
+
+def format_rubric(rubric: Rubric, track: Track | None) -> str:
+    blocks: list[str] = []
+    for c in rubric.criteria:
+        anchors = "\n".join(f"  {level}: {c.anchors[level]}" for level in sorted(c.anchors))
+        blocks.append(f"## {c.id}: {c.name} (weight {c.weight_for(track):g})\n{' '.join(c.description.split())}\n{anchors}")
+    return "\n\n".join(blocks)
+
+
+def format_expectations(question: Question) -> str:
+    lines: list[str] = []
+    if question.signals:
+        lines.append("A strong answer shows: " + "; ".join(question.signals) + ".")
+    if question.dimensions:
+        lines.append("Assumptions a strong answer makes explicit: " + ", ".join(question.dimensions) + ".")
+    if question.principles:
+        lines.append("Leadership Principles probed: " + ", ".join(question.principles) + ".")
+    return "\n".join(lines)
+
+
+def build_messages(
+    templates: PromptTemplates,
+    question: Question,
+    rubric: Rubric,
+    transcript: Transcript,
+    evidence: Evidence,
+    *,
+    track: Track | None,
+    schema_in_prompt: bool,
+) -> list[dict[str, str]]:
+    hint = "\n" + _schema_hint(rubric) if schema_in_prompt else ""
+    track_name = track.value if track else "any"
+    user = render_template(
+        templates.user,
+        {
+            "question": question.text.strip(),
+            "round": question.round.value.replace("_", " "),
+            "track": {"scientist": "Applied Scientist", "mle": "ML Engineer"}.get(track_name, track_name),
+            "expectations": format_expectations(question),
+            "rubric": format_rubric(rubric, track),
+            "evidence": format_evidence(evidence),
+            "transcript": _neutralise(transcript.text.strip()) or "(empty answer)",
+            "criteria_ids": ", ".join(c.id for c in rubric.criteria),
+            "format_hint": hint,
+        },
+    )
+    return [{"role": "system", "content": templates.system.strip()}, {"role": "user", "content": user.strip()}]
+
+
+# --- reply schema ----------------------------------------------------------------------------
+
+REPLY_SCHEMA_VERSION = 1
+
+
+def _clip_list(v: Any, n: int) -> Any:
+    return v[:n] if isinstance(v, list) else v
+
+
+class ReplyCriterion(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    criterion: str
+    score: int = Field(ge=1, le=5)
+    rationale: str
+    quotes: list[str] = Field(default_factory=list)
+    improvement: str = ""
+
+    @field_validator("quotes", mode="before")
+    @classmethod
+    def _bound_quotes(cls, v: Any) -> Any:
+        return _clip_list(v, 3)
+
+    @field_validator("rationale")
+    @classmethod
+    def _bound_rationale(cls, v: str) -> str:
+        return _clip(v, MAX_RATIONALE)
+
+    @field_validator("improvement")
+    @classmethod
+    def _bound_improvement(cls, v: str) -> str:
+        return _clip(v, MAX_IMPROVEMENT)
+
+
+class LLMGradeReply(BaseModel):
+    """What the model must return; small and bounded so small local models cope."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    criteria: list[ReplyCriterion] = Field(min_length=1)
+    strengths: list[str] = Field(default_factory=list)
+    top_fix: str = ""
+    rewrite: str = ""
+
+    @field_validator("strengths", mode="before")
+    @classmethod
+    def _bound_strengths(cls, v: Any) -> Any:
+        return _clip_list(v, 3)
+
+    @field_validator("strengths")
+    @classmethod
+    def _clip_strengths(cls, v: list[str]) -> list[str]:
+        return [_clip(s, MAX_SHORT) for s in v if s.strip()]
+
+    @field_validator("top_fix")
+    @classmethod
+    def _clip_fix(cls, v: str) -> str:
+        return _clip(v, MAX_IMPROVEMENT)
+
+    @field_validator("rewrite")
+    @classmethod
+    def _clip_rewrite(cls, v: str) -> str:
+        return v.strip()[:MAX_REWRITE]
+
+    def check_criteria(self, rubric: Rubric) -> None:
+        """Exactly the rubric's criteria, each once; raises ValueError naming what is wrong."""
+        expected = [c.id for c in rubric.criteria]
+        got = [c.criterion for c in self.criteria]
+        problems: list[str] = []
+        unknown = [g for g in got if g not in expected]
+        missing = [e for e in expected if e not in got]
+        dupes = sorted({g for g in got if got.count(g) > 1})
+        if missing:
+            problems.append("missing criteria: " + ", ".join(missing))
+        if unknown:
+            problems.append("unknown criteria: " + ", ".join(unknown) + f" (valid ids: {', '.join(expected)})")
+        if dupes:
+            problems.append("criteria given more than once: " + ", ".join(dupes))
+        if problems:
+            raise ValueError("; ".join(problems))
+
+
+def reply_schema(rubric: Rubric) -> dict[str, Any]:
+    """The JSON schema sent as ``response_format``: strict-mode compatible (all keys required,
+    no extra keys), with the rubric's criterion ids as an enum so small models cannot drift."""
+    ids = [c.id for c in rubric.criteria]
+    text = {"type": "string"}
+    criterion = {
+        "type": "object",
+        "properties": {
+            "criterion": {"type": "string", "enum": ids},
+            "score": {"type": "integer", "minimum": 1, "maximum": 5},
+            "rationale": {"type": "string", "description": f"at most {MAX_RATIONALE} characters"},
+            "quotes": {"type": "array", "items": text, "maxItems": 3,
+                       "description": "exact quotes copied from the transcript"},
+            "improvement": text,
+        },
+        "required": ["criterion", "score", "rationale", "quotes", "improvement"],
+        "additionalProperties": False,
+    }
+    return {
+        "type": "object",
+        "properties": {
+            "criteria": {"type": "array", "items": criterion, "minItems": len(ids), "maxItems": len(ids)},
+            "strengths": {"type": "array", "items": text, "maxItems": 3},
+            "top_fix": text,
+            "rewrite": {"type": "string", "description": f"at most {MAX_REWRITE} characters"},
+        },
+        "required": ["criteria", "strengths", "top_fix", "rewrite"],
+        "additionalProperties": False,
+    }
+
+
+_FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL)
+
+
+def parse_reply(content: str | None, rubric: Rubric) -> LLMGradeReply:
+    """Parse and validate one reply; raises ValueError with a message fit to show the model."""
+    if not content or not content.strip():
+        raise ValueError("the reply was empty")
+    text = content.strip()
+    m = _FENCE.match(text)
+    if m:  # some models wrap JSON in a Markdown fence despite being told not to
+        text = m.group(1)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"the reply is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+    if not isinstance(data, dict):
+        raise ValueError("the reply must be a JSON object")
+    try:
+        reply = LLMGradeReply.model_validate(data)
+    except ValidationError as exc:
+        errs = []
+        for e in exc.errors()[:4]:
+            where = ".".join(str(p) for p in e["loc"]) or "(top level)"
+            errs.append(f"{where}: {e['msg']}")
+        raise ValueError("the reply does not match the schema: " + "; ".join(errs)) from None
+    reply.check_criteria(rubric)
+    return reply
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+_KEYLIKE = re.compile(r"\b(?:sk|pk|rk)-[A-Za-z0-9_\-]{6,}")
+
+
+def scrub(text: str, secret: str | None) -> str:
+    """Remove the key (and anything that looks like one) from text shown to the user."""
+    if secret and secret != PLACEHOLDER_KEY and len(secret) >= 4:
+        text = text.replace(secret, "***")
+    return _KEYLIKE.sub("***", text)
+
+
+def _server_detail(exc: Any) -> str:
+    body = getattr(exc, "body", None)
+    msg: Any = None
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        msg = inner.get("message") if isinstance(inner, dict) else inner
+    elif isinstance(body, str):
+        msg = body
+    if not msg:
+        return ""
+    return _clip(str(msg), 160)
+
+
+def _retry_after(exc: Any) -> float | None:
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None)
+    if headers is None:
+        return None
+    ms = headers.get("retry-after-ms")
+    if ms:
+        try:
+            return float(ms) / 1000
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+_FORMAT_WORDS = re.compile(r"response_format|json_schema|schema|grammar|structured output", re.I)
+_UNSUPPORTED_PARAM = re.compile(r"unsupported (?:parameter|value):\s*'(max_tokens|temperature)'", re.I)
+
+
+def _detail_text(exc: Any) -> str:
+    return _server_detail(exc) + " " + str(getattr(exc, "message", ""))
+
+
+def _rejects_json_schema(exc: Any) -> bool:
+    """A server that cannot do structured outputs (llama-cpp-python answers 500, others 400/422)."""
+    status = getattr(exc, "status_code", None)
+    if status not in (400, 422, 500, 501):
+        return False
+    detail = _detail_text(exc)
+    return bool(_FORMAT_WORDS.search(detail)) and not _UNSUPPORTED_PARAM.search(detail)
+
+
+def _unsupported_param(exc: Any) -> str | None:
+    """OpenAI reasoning models reject max_tokens (use max_completion_tokens) and temperature."""
+    if getattr(exc, "status_code", None) != 400:
+        return None
+    m = _UNSUPPORTED_PARAM.search(_detail_text(exc))
+    return m.group(1).lower() if m else None
+
+
+# Per process: once an endpoint has rejected json_schema, later graders go straight to json_object.
+_JSON_OBJECT_ONLY: set[tuple[str, str]] = set()
+
+
+# --- the grader ------------------------------------------------------------------------------
+
+
+@dataclass
+class _Call:
+    content: str | None
+    finish_reason: str | None
+    refusal: str | None
+    usage: dict[str, int]
+
+
+class LLMGrader:
+    """Grades over an OpenAI-compatible chat API; see the module docstring."""
+
+    name = "llm"
+
+    def __init__(self, settings: LLMSettings, endpoint: Endpoint, *, prompts: Path | None = None) -> None:
+        self.settings = settings
+        self.endpoint = endpoint
+        self.templates = load_templates(prompts)
+        self._client: OpenAI | None = None
+        self._key_cache: str | None = None
+        self._token_param = "max_tokens"  # local servers know max_tokens; o-series wants max_completion_tokens
+        self._send_temperature = True
+        self.response_mode: Literal["json_schema", "json_object"] = (
+            "json_object" if self._fallback_key in _JSON_OBJECT_ONLY else "json_schema"
+        )
+
+    # -- plumbing --
+
+    @property
+    def _fallback_key(self) -> tuple[str, str]:
+        return (self.endpoint.display, self.endpoint.model)
+
+    @property
+    def prompt_version(self) -> str:
+        return self.templates.version
+
+    def _key(self) -> str:
+        if self._key_cache is None:
+            for candidate in (self.endpoint.api_key, self.settings.api_key):
+                if candidate is not None and candidate.get_secret_value():
+                    self._key_cache = candidate.get_secret_value()
+                    break
+            else:
+                self._key_cache = os.environ.get("OPENAI_API_KEY") or PLACEHOLDER_KEY
+        return self._key_cache
+
+    def _client_(self) -> OpenAI:
+        if self._client is None:
+            try:
+                from openai import OpenAI
+            except ImportError:  # pragma: no cover - openai is a core dependency
+                raise MissingDependency("the LLM grader needs the openai package: pip install openai") from None
+            self._client = OpenAI(
+                base_url=self.endpoint.base_url,
+                api_key=self._key(),
+                timeout=self.settings.timeout_s,
+                max_retries=0,  # retried here, honouring Retry-After and reporting clearly
+            )
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def __enter__(self) -> LLMGrader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _fail(self, what: str) -> GraderError:
+        msg = f"LLM grader at {self.endpoint.display} (model {self.endpoint.model}): {what}"
+        return GraderError(scrub(msg, self._key()))
+
+    def _response_format(self, rubric: Rubric) -> dict[str, Any]:
+        if self.response_mode == "json_object":
+            return {"type": "json_object"}
+        return {
+            "type": "json_schema",
+            "json_schema": {"name": "interview_grade", "schema": reply_schema(rubric), "strict": True},
+        }
+
+    def _switch_to_json_object(self, exc: Any) -> None:
+        log.info(
+            "%s rejected response_format json_schema (%s); using json_object with the schema in the prompt",
+            self.endpoint.display,
+            scrub(_server_detail(exc), self._key()) or getattr(exc, "status_code", "?"),
+        )
+        self.response_mode = "json_object"
+        _JSON_OBJECT_ONLY.add(self._fallback_key)
+
+    def _call(self, messages: list[dict[str, str]], rubric: Rubric) -> _Call:
+        """One chat completion with retries for 429/5xx; every other failure is a GraderError."""
+        import openai
+
+        s = self.settings
+        attempt = 0
+        while True:
+            params: dict[str, Any] = {self._token_param: s.max_tokens}
+            if self._send_temperature:
+                params["temperature"] = s.temperature
+            try:
+                completion = self._client_().chat.completions.create(
+                    model=self.endpoint.model,
+                    messages=messages,  # type: ignore[arg-type]
+                    response_format=self._response_format(rubric),  # type: ignore[arg-type]
+                    **params,
+                )
+            except openai.APITimeoutError:
+                raise self._fail(
+                    f"no reply within {s.timeout_s:g} s - raise llm.timeout_s or use a smaller model"
+                ) from None
+            except openai.APIConnectionError as exc:
+                cause = exc.__cause__ or exc.__context__
+                why = f" ({type(cause).__name__}: {cause})" if cause else ""
+                raise self._fail(f"cannot connect{why} - is the server running at this URL?") from None
+            except openai.APIStatusError as exc:
+                status = exc.status_code
+                detail = _server_detail(exc)
+                param = _unsupported_param(exc)
+                if param == "max_tokens" and self._token_param == "max_tokens":
+                    self._token_param = "max_completion_tokens"
+                    continue
+                if param == "temperature" and self._send_temperature:
+                    self._send_temperature = False
+                    continue
+                if self.response_mode == "json_schema" and _rejects_json_schema(exc):
+                    self._switch_to_json_object(exc)
+                    messages = _with_schema_hint(messages, rubric)
+                    continue
+                if status == 429 or status >= 500:
+                    if attempt < s.max_retries:
+                        wait = _retry_after(exc)
+                        if wait is None:
+                            wait = s.retry_backoff_s * (2**attempt)
+                        wait = min(wait, s.retry_max_wait_s)
+                        attempt += 1
+                        log.warning(
+                            "%s answered HTTP %s; retry %d/%d in %.1f s",
+                            self.endpoint.display, status, attempt, s.max_retries, wait,
+                        )
+                        time.sleep(wait)
+                        continue
+                    tries = f" after {attempt + 1} attempts" if attempt else ""
+                    label = "rate limited" if status == 429 else "server error"
+                    raise self._fail(f"HTTP {status} {label}{tries}{_tail(detail)}") from None
+                raise self._fail(_status_message(status, detail, self.endpoint.model)) from None
+            except openai.OpenAIError as exc:  # pragma: no cover - unexpected SDK-level failure
+                raise self._fail(f"{type(exc).__name__}: {_clip(str(exc), 160)}") from None
+            if not completion.choices:
+                raise self._fail("the server returned no choices")
+            choice = completion.choices[0]
+            usage = completion.usage
+            return _Call(
+                content=choice.message.content,
+                finish_reason=choice.finish_reason,
+                refusal=getattr(choice.message, "refusal", None),
+                usage={
+                    "prompt_tokens": usage.prompt_tokens if usage else 0,
+                    "completion_tokens": usage.completion_tokens if usage else 0,
+                    "total_tokens": usage.total_tokens if usage else 0,
+                },
+            )
+
+    # -- the port --
+
+    def grade(
+        self,
+        question: Question,
+        rubric: Rubric,
+        transcript: Transcript,
+        evidence: Evidence,
+        *,
+        track: Track | None = None,
+    ) -> Grade:
+        self._client_()  # the one-off SDK import is not grading latency
+        started = time.monotonic()
+        messages = build_messages(
+            self.templates, question, rubric, transcript, evidence,
+            track=track, schema_in_prompt=self.response_mode == "json_object",
+        )
+        usage = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+        reply: LLMGradeReply | None = None
+        for attempt in range(2):  # one repair round for invalid output
+            call = self._call(messages, rubric)
+            if self.response_mode == "json_object":  # may have switched during the call
+                messages = _with_schema_hint(messages, rubric)
+            for k, v in call.usage.items():
+                usage[k] += v
+            if call.refusal:
+                raise self._fail(f"the model refused to grade: {_clip(call.refusal, 120)}")
+            if call.finish_reason == "content_filter":
+                raise self._fail("the reply was blocked by the server's content filter")
+            try:
+                if call.finish_reason == "length":
+                    raise ValueError(
+                        f"the reply was cut off at the {self.settings.max_tokens}-token limit; "
+                        "reply again, shorter: rationales under 250 characters, rewrite under 400"
+                    )
+                reply = parse_reply(call.content, rubric)
+                break
+            except ValueError as exc:
+                problem = str(exc)
+                log.info("invalid reply from %s (attempt %d): %s", self.endpoint.display, attempt + 1, problem)
+                if attempt == 1:
+                    if call.finish_reason == "length":
+                        raise self._fail(
+                            f"output truncated at max_tokens={self.settings.max_tokens} twice - raise llm.max_tokens"
+                        ) from None
+                    raise self._fail(f"invalid output twice: {_clip(problem, 200)}") from None
+                messages = [
+                    *messages,
+                    {"role": "assistant", "content": _clip(call.content or "", 4000)},
+                    {
+                        "role": "user",
+                        "content": (
+                            f"Your reply was invalid: {problem}. Reply again with only the JSON object, "
+                            f"one entry per criterion ({', '.join(c.id for c in rubric.criteria)}), scores 1-5."
+                        ),
+                    },
+                ]
+        assert reply is not None
+        return self._to_grade(reply, question, rubric, transcript, evidence, track, usage, started)
+
+    def _to_grade(
+        self,
+        reply: LLMGradeReply,
+        question: Question,
+        rubric: Rubric,
+        transcript: Transcript,
+        evidence: Evidence,
+        track: Track | None,
+        usage: dict[str, int],
+        started: float,
+    ) -> Grade:
+        by_id = {c.criterion: c for c in reply.criteria}
+        criteria = [
+            CriterionGrade(
+                criterion=c.id,
+                score=by_id[c.id].score,
+                rationale=by_id[c.id].rationale or "(no rationale given)",
+                quotes=[_clip(q, MAX_QUOTE) for q in by_id[c.id].quotes],
+                improvement=by_id[c.id].improvement or None,
+            )
+            for c in rubric.criteria
+        ]
+        baseline = EvidenceGrader().grade(question, rubric, transcript, evidence, track=track)
+        evidence_scores = {g.criterion: g.score for g in baseline.criteria}
+        dropped = check_grade(criteria, rubric, transcript, evidence, evidence_scores)
+        scores = {g.criterion: g.score for g in criteria}
+        return Grade(
+            grader="llm",
+            rubric_id=rubric.id,
+            rubric_version=rubric.version,
+            model=self.endpoint.model,
+            endpoint=self.endpoint.display,
+            prompt_version=self.prompt_version,
+            criteria=criteria,
+            overall=rubric.weighted_mean(scores, track),
+            strengths=reply.strengths[:3],
+            top_fix=reply.top_fix or None,
+            rewrite=reply.rewrite or None,
+            dropped_quotes=dropped,
+            latency_s=round(time.monotonic() - started, 3),
+            usage=usage,
+        )
+
+
+_SCHEMA_HINT = "The reply must validate against this JSON schema:"
+
+
+def _schema_hint(rubric: Rubric) -> str:
+    return f"{_SCHEMA_HINT}\n" + json.dumps(reply_schema(rubric), separators=(",", ":"))
+
+
+def _with_schema_hint(messages: list[dict[str, str]], rubric: Rubric) -> list[dict[str, str]]:
+    """json_object mode cannot enforce the schema: state it in the first user message (once)."""
+    out = [dict(m) for m in messages]
+    for m in out:
+        if m["role"] == "user":
+            if _SCHEMA_HINT not in m["content"]:
+                m["content"] = m["content"] + "\n\n" + _schema_hint(rubric)
+            break
+    return out
+
+
+def _tail(detail: str) -> str:
+    return f": {detail}" if detail else ""
+
+
+def _status_message(status: int, detail: str, model: str) -> str:
+    if status == 401:
+        return "HTTP 401 unauthorized - check OPENAI_API_KEY or llm.api_key"  # detail may echo the key
+    if status == 403:
+        return f"HTTP 403 forbidden - the key may lack access to model {model}{_tail(detail)}"
+    if status == 404:
+        return (
+            f"HTTP 404 not found - model '{model}' is not served there or the base URL is wrong "
+            f"(it usually ends in /v1){_tail(detail)}"
+        )
+    if status == 400 and "context" in detail.lower():
+        return f"HTTP 400 - the prompt does not fit the model's context window{_tail(detail)}"
+    return f"HTTP {status}{_tail(detail)}"
