@@ -171,9 +171,9 @@ def server():
 
 @pytest.fixture(autouse=True)
 def _fresh_fallback_memory():
-    llm_mod._JSON_OBJECT_ONLY.clear()
+    llm_mod._MODE_MEMORY.clear()
     yield
-    llm_mod._JSON_OBJECT_ONLY.clear()
+    llm_mod._MODE_MEMORY.clear()
 
 
 def fast_settings(**kw: Any) -> LLMSettings:
@@ -701,3 +701,22 @@ def test_with_the_real_analyzer(server: FakeOpenAI, grader: LLMGrader) -> None:
     prompt = server.chat_requests[0].messages[1]["content"]
     assert f"numbers stated: {len(evidence.impact.numbers)}" in prompt
     assert f"actions with I as the actor: {len(evidence.ownership.i_actor)}" in prompt
+
+
+def test_server_without_any_response_format_gets_plain_text_mode(server: FakeOpenAI, grader: LLMGrader) -> None:
+    def script(body: dict) -> Reply:
+        if "response_format" in body:
+            return error(400, f"response_format type '{body['response_format']['type']}' is not supported")
+        return chat("```json\n" + json.dumps(reply(3)) + "\n```")
+
+    server.default = script
+    g = grade_demo(grader)
+    assert [c.score for c in g.criteria] == [3, 3, 3, 3]
+    assert [r.response_format and r.response_format["type"] for r in server.chat_requests] == ["json_schema", "json_object", None]
+    assert grader.response_mode == "text"
+
+
+def test_criterion_ids_are_normalised_without_a_schema() -> None:
+    body = reply(3)
+    body["criteria"][0]["criterion"] = " Assumptions "
+    assert parse_reply(json.dumps(body), RUBRIC).criteria[0].criterion == "assumptions"

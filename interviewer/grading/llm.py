@@ -255,6 +255,11 @@ class ReplyCriterion(BaseModel):
     quotes: list[str] = Field(default_factory=list)
     improvement: str = ""
 
+    @field_validator("criterion")
+    @classmethod
+    def _id(cls, v: str) -> str:  # "Assumptions" / "quantified impact" from a model without a schema
+        return "_".join(v.strip().lower().split())
+
     @field_validator("quotes", mode="before")
     @classmethod
     def _bound_quotes(cls, v: Any) -> Any:
@@ -437,7 +442,7 @@ def _detail_text(exc: Any) -> str:
     return _server_detail(exc) + " " + str(getattr(exc, "message", ""))
 
 
-def _rejects_json_schema(exc: Any) -> bool:
+def _rejects_response_format(exc: Any) -> bool:
     """A server that cannot do structured outputs (llama-cpp-python answers 500, others 400/422)."""
     status = getattr(exc, "status_code", None)
     if status not in (400, 422, 500, 501):
@@ -454,8 +459,12 @@ def _unsupported_param(exc: Any) -> str | None:
     return m.group(1).lower() if m else None
 
 
-# Per process: once an endpoint has rejected json_schema, later graders go straight to json_object.
-_JSON_OBJECT_ONLY: set[tuple[str, str]] = set()
+ResponseMode = Literal["json_schema", "json_object", "text"]
+# json_schema (enforced by the server) -> json_object + schema in the prompt -> plain text + schema
+# in the prompt; every mode's reply is validated the same way.
+_NEXT_MODE: dict[str, ResponseMode] = {"json_schema": "json_object", "json_object": "text"}
+# Per process: once an endpoint has rejected a mode, later graders start at the one that worked.
+_MODE_MEMORY: dict[tuple[str, str], ResponseMode] = {}
 
 
 # --- the grader ------------------------------------------------------------------------------
@@ -482,9 +491,7 @@ class LLMGrader:
         self._key_cache: str | None = None
         self._token_param = "max_tokens"  # local servers know max_tokens; o-series wants max_completion_tokens
         self._send_temperature = True
-        self.response_mode: Literal["json_schema", "json_object"] = (
-            "json_object" if self._fallback_key in _JSON_OBJECT_ONLY else "json_schema"
-        )
+        self.response_mode: ResponseMode = _MODE_MEMORY.get(self._fallback_key, "json_schema")
 
     # -- plumbing --
 
@@ -536,21 +543,24 @@ class LLMGrader:
         return GraderError(scrub(msg, self._key()))
 
     def _response_format(self, rubric: Rubric) -> dict[str, Any]:
-        if self.response_mode == "json_object":
-            return {"type": "json_object"}
+        if self.response_mode != "json_schema":
+            return {"type": self.response_mode}
         return {
             "type": "json_schema",
             "json_schema": {"name": "interview_grade", "schema": reply_schema(rubric), "strict": True},
         }
 
-    def _switch_to_json_object(self, exc: Any) -> None:
+    def _fall_back(self, exc: Any) -> None:
+        new = _NEXT_MODE[self.response_mode]
         log.info(
-            "%s rejected response_format json_schema (%s); using json_object with the schema in the prompt",
+            "%s rejected response_format %s (%s); using %s with the schema in the prompt",
             self.endpoint.display,
+            self.response_mode,
             scrub(_server_detail(exc), self._key()) or getattr(exc, "status_code", "?"),
+            new,
         )
-        self.response_mode = "json_object"
-        _JSON_OBJECT_ONLY.add(self._fallback_key)
+        self.response_mode = new
+        _MODE_MEMORY[self._fallback_key] = new
 
     def _call(self, messages: list[dict[str, str]], rubric: Rubric) -> _Call:
         """One chat completion with retries for 429/5xx; every other failure is a GraderError."""
@@ -562,11 +572,12 @@ class LLMGrader:
             params: dict[str, Any] = {self._token_param: s.max_tokens}
             if self._send_temperature:
                 params["temperature"] = s.temperature
+            if self.response_mode != "text":
+                params["response_format"] = self._response_format(rubric)
             try:
                 completion = self._client_().chat.completions.create(
                     model=self.endpoint.model,
                     messages=messages,  # type: ignore[arg-type]
-                    response_format=self._response_format(rubric),  # type: ignore[arg-type]
                     **params,
                 )
             except openai.APITimeoutError:
@@ -587,8 +598,8 @@ class LLMGrader:
                 if param == "temperature" and self._send_temperature:
                     self._send_temperature = False
                     continue
-                if self.response_mode == "json_schema" and _rejects_json_schema(exc):
-                    self._switch_to_json_object(exc)
+                if self.response_mode in _NEXT_MODE and _rejects_response_format(exc):
+                    self._fall_back(exc)
                     messages = _with_schema_hint(messages, rubric)
                     continue
                 if status == 429 or status >= 500:
@@ -640,13 +651,13 @@ class LLMGrader:
         started = time.monotonic()
         messages = build_messages(
             self.templates, question, rubric, transcript, evidence,
-            track=track, schema_in_prompt=self.response_mode == "json_object",
+            track=track, schema_in_prompt=self.response_mode != "json_schema",
         )
         usage = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
         reply: LLMGradeReply | None = None
         for attempt in range(2):  # one repair round for invalid output
             call = self._call(messages, rubric)
-            if self.response_mode == "json_object":  # may have switched during the call
+            if self.response_mode != "json_schema":  # may have switched during the call
                 messages = _with_schema_hint(messages, rubric)
             for k, v in call.usage.items():
                 usage[k] += v
@@ -737,7 +748,7 @@ def _schema_hint(rubric: Rubric) -> str:
 
 
 def _with_schema_hint(messages: list[dict[str, str]], rubric: Rubric) -> list[dict[str, str]]:
-    """json_object mode cannot enforce the schema: state it in the first user message (once)."""
+    """Without json_schema the server cannot enforce the schema: state it in the first user message (once)."""
     out = [dict(m) for m in messages]
     for m in out:
         if m["role"] == "user":
