@@ -207,19 +207,19 @@ def session_report(saved: SavedSession, criterion_names: dict[str, str] | None =
 
 
 def history_table(rows: Sequence[SessionRow]) -> Table:
-    table = Table(box=box.SIMPLE_HEAD, title="Practice history", title_justify="left")
-    table.add_column("ID", style="cyan", no_wrap=True)
-    table.add_column("Date", no_wrap=True)
-    table.add_column("Question", overflow="ellipsis", max_width=48, no_wrap=True)
+    table = Table(box=box.SIMPLE_HEAD, title="Practice history", title_justify="left", expand=True)
+    table.add_column("ID", style="cyan", no_wrap=True, min_width=20)
+    table.add_column("Date", no_wrap=True, min_width=11)
+    table.add_column("Question", overflow="ellipsis", no_wrap=True, ratio=1, min_width=8)
     table.add_column("Time", justify="right", no_wrap=True)
-    table.add_column("Scores", no_wrap=True)
-    table.add_column("Overall", justify="right")
+    table.add_column("Mean", justify="right", no_wrap=True)
+    table.add_column("Scores", min_width=11, max_width=34)
     for r in rows:
         time = f"{clock(r.duration_s)}/{clock(r.time_budget_s)}"
-        scores = " ".join(f"{k[:4]} {v}" for k, v in r.scores.items()) or r.status
+        scores = " ".join(f"{k[:3]}\u00a0{v}" for k, v in r.scores.items()) or r.status
         overall = f"{r.overall:.1f}" + ("" if r.grader == "llm" else "*") if r.overall is not None else "-"
         question = r.question_text if r.finished else f"[unfinished] {r.question_text}"
-        table.add_row(r.id, f"{r.created_at.astimezone():%Y-%m-%d %H:%M}", question, time, scores, overall)
+        table.add_row(r.id, f"{r.created_at.astimezone():%m-%d %H:%M}", question, time, overall, scores)
     if rows:
         table.caption = "* evidence-only grade"
     return table

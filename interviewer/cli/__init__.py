@@ -8,7 +8,7 @@ from __future__ import annotations
 from .app import app
 
 # Importing a module registers its commands.
-from . import audio, commands  # noqa: E402,F401
+from . import audio, commands, practice  # noqa: E402,F401
 from . import questions  # noqa: E402,F401
 
 

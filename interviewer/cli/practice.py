@@ -1,0 +1,78 @@
+"""`interviewer practice`: the main job, a spoken question-answer-grade loop."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Optional
+
+import typer
+from rich.panel import Panel
+
+from ..models import Round
+from .app import app, console, err_console, handles_errors
+from .commands import LlmModelOpt, LlmUrlOpt, ModelOpt, NoLlmOpt, RubricOpt, TrackOpt, _show_outcome, demo, settings_from_flags, steps
+
+
+@app.command()
+@handles_errors
+def practice(
+    question_id: Annotated[Optional[str], typer.Option("--question-id", "-i", help="Ask this question (see `interviewer questions`).")] = None,
+    round_: Annotated[Optional[Round], typer.Option("--round", "-r", help="Draw questions from this round.")] = None,
+    track: TrackOpt = None,
+    count: Annotated[int, typer.Option("--count", "-n", min=1, max=20, help="Questions in a row.")] = 1,
+    pause: Annotated[float, typer.Option("--pause", min=0, help="Seconds of break between questions.")] = 5.0,
+    budget: Annotated[Optional[int], typer.Option("--budget", min=30, help="Answer time budget in seconds (default: the question's, 12:00).")] = None,
+    overtime: Annotated[bool, typer.Option("--overtime", help="Keep recording past the budget, marked as overtime.")] = False,
+    silence_stop: Annotated[Optional[float], typer.Option("--silence-stop", min=20, help="Stop after this many seconds of silence (off by default).")] = None,
+    voice: Annotated[Optional[str], typer.Option("--voice", help="auto, piper, system, openai or text.")] = None,
+    device: Annotated[Optional[str], typer.Option("--device", "-d", help="Input device name or index (see `interviewer devices`).")] = None,
+    model: ModelOpt = None,
+    rubric: RubricOpt = None,
+    llm_model: LlmModelOpt = None,
+    llm_url: LlmUrlOpt = None,
+    no_llm: NoLlmOpt = False,
+) -> None:
+    """Hear a question, answer it aloud against the clock, get the graded transcript.
+
+    Stop an answer with Enter, space or 's'; Ctrl-C keeps what was recorded as an unfinished
+    session. With no microphone, runs the bundled demo answer instead.
+    """
+    from ..practice import AnswerOptions, ask, bank_question, finish_live, microphone_status, record_live
+    from ..session import SessionService
+    from ..speech.tts import make_speaker
+
+    settings = settings_from_flags(
+        model=model, rubric=rubric, llm_model=llm_model, llm_url=llm_url, no_llm=no_llm,
+        time_budget_s=budget, audio={"voice": voice, "input_device": device},
+    )
+    mic = microphone_status(settings.audio.input_device)
+    if not mic.available:
+        err_console.print(f"[yellow]{mic.reason}: running the bundled demo answer instead[/]", highlight=False)
+        demo(model=model, track=track, no_llm=no_llm, as_json=False)
+        return
+
+    service = SessionService(settings)
+    speaker = make_speaker(settings=settings)
+    err_console.print(f"[dim]microphone: {mic.reason} · voice: {speaker.label}[/]", highlight=False)
+    options = AnswerOptions(allow_overtime=overtime, silence_stop_s=silence_stop)
+    asked: set[str] = set()
+    for n in range(1, count + 1):
+        question = bank_question(question_id, round_.value if round_ else None, track, asked)
+        asked.add(question.id)
+        if settings.time_budget_s:
+            question = question.model_copy(update={"time_budget_s": settings.time_budget_s})
+        title = f"Question {n}/{count} · {question.round.value} · {question.time_budget_s // 60}:{question.time_budget_s % 60:02d}"
+        console.print(Panel(question.text, title=title, title_align="left", border_style="cyan"))
+        note = ask(speaker, question)
+        if note:
+            err_console.print(f"[yellow]{note}[/]", highlight=False)
+        console.print("[bold]Answer now.[/] [dim]Enter / space / s to stop.[/]")
+        recorded = record_live(service, question, track=track, console=console, options=options)
+        with steps() as (on_step, on_progress):
+            outcome = finish_live(service, recorded, on_step=on_step, on_progress=on_progress)
+        _show_outcome(outcome, as_json=False)
+        if n < count and question_id is None:
+            console.print(f"[dim]Short break: next question in {pause:.0f} s (Ctrl-C to end here).[/]")
+            time.sleep(pause)
+        elif question_id is not None:
+            break
