@@ -103,6 +103,7 @@ def record_live(
     track: Track | None,
     console: Console | None = None,
     options: AnswerOptions | None = None,
+    stop: threading.Event | None = None,
 ) -> Recorded:
     """Record one answer into a new session with the live clock, transcribing as it arrives."""
     from .speech.live import record_answer
@@ -125,7 +126,7 @@ def record_live(
 
     result = record_answer(
         recorder, saved.folder / ANSWER_FILE, budget_s=question.time_budget_s, console=console,
-        stop=threading.Event(), on_block=incremental.feed if incremental else None,
+        stop=stop or threading.Event(), on_block=incremental.feed if incremental else None,
         allow_overtime=opts.allow_overtime, silence_stop_s=opts.silence_stop_s,
     )
     service.store.update_meta(saved, duration_s=result.duration_s)
