@@ -15,10 +15,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import yaml
+from pydantic import ValidationError
 
 from . import __version__
 from .analysis import analyze
-from .errors import AudioFileError, GraderError
+from .errors import AudioFileError, GraderError, QuestionBankError
 from .grading import Grader
 from .grading.evidence import EvidenceGrader
 from .models import Question, Round, SessionMeta, SessionStatus, Track, Transcript
@@ -76,10 +77,14 @@ def adhoc_question(text: str, round: Round = Round.behavioral, time_budget_s: in
     """A question typed on the command line; its id is stable for the same text."""
     digest = hashlib.sha1(text.strip().encode()).hexdigest()[:8]
     extra = {"time_budget_s": time_budget_s} if time_budget_s else {}
-    return Question(
-        id=f"adhoc-{digest}", text=text.strip(), round=round,
-        dimensions=ROUND_DIMENSIONS.get(round, []), **extra,  # type: ignore[arg-type]
-    )
+    try:
+        return Question(
+            id=f"adhoc-{digest}", text=text.strip(), round=round,
+            dimensions=ROUND_DIMENSIONS.get(round, []), **extra,  # type: ignore[arg-type]
+        )
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise QuestionBankError(f"question {'.'.join(map(str, err['loc']))}: {err['msg']}") from None
 
 
 def is_text_file(path: Path) -> bool:
