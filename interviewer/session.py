@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 from pydantic import ValidationError
@@ -22,12 +23,15 @@ from .analysis import analyze
 from .errors import AudioFileError, GraderError, QuestionBankError
 from .grading import Grader
 from .grading.evidence import EvidenceGrader
-from .models import Question, Round, SessionMeta, SessionStatus, Track, Transcript
+from .models import Grade, Question, Round, SessionMeta, SessionStatus, Track, Transcript
 from .resources import data_dir
 from .rubric import Rubric, choose_rubric
 from .settings import Settings
 from .store import SavedSession, Store, new_session_id
 from .transcribe import Transcriber, WhisperTranscriber
+
+if TYPE_CHECKING:
+    from .grading.consistency import RepeatReport
 
 log = logging.getLogger(__name__)
 
@@ -212,6 +216,36 @@ class SessionService:
                                         on_step=on_step, on_progress=on_progress)
         chosen = self.rubric_for(saved.meta.question, track, rubric)
         return Outcome(saved, self.grade_saved(saved, rubric=chosen, track=track, on_step=on_step))
+
+    def repeat_llm(
+        self, saved: SavedSession, runs: int, *, rubric: str | Path | None = None, track: Track | None = None,
+        on_run: Callable[[int, object, str | None], None] | None = None,
+    ) -> RepeatReport | None:
+        """Grade the saved transcript until there are ``runs`` LLM grades; report each criterion's spread.
+
+        The grade already saved counts as the first run; the extra runs are measured, not saved.
+        Returns None when no LLM grader is configured.
+        """
+        from .grading.consistency import grade_repeat, summarise
+
+        grader, _ = self.llm_grader()
+        if grader is None or saved.transcript is None or saved.evidence is None:
+            return None
+        chosen = self.rubric_for(saved.meta.question, track or saved.meta.track, rubric)
+        first = [g for g in saved.grades if g.grader == "llm"][-1:]
+        extra: list[Grade] = []
+
+        def collect(i: int, grade: Grade | None, error: str | None) -> None:
+            if grade is not None:
+                extra.append(grade)
+            if on_run:
+                on_run(i + len(first), grade, error)
+
+        if runs - len(first) > 0:
+            report = grade_repeat(grader, saved.meta.question, chosen, saved.transcript, saved.evidence,
+                                  n=runs - len(first), track=track or saved.meta.track, on_run=collect)
+            return summarise(first + extra, report.failures) if first else report
+        return summarise(first)
 
     # -- the shared tail -----------------------------------------------------------------------
 

@@ -175,14 +175,28 @@ def grade(
     llm_model: LlmModelOpt = None,
     llm_url: LlmUrlOpt = None,
     no_llm: NoLlmOpt = False,
+    repeat: Annotated[int, typer.Option("--repeat", min=1, max=50, help="Grade N times with the LLM and report each criterion's score spread.")] = 1,
     as_json: JsonOpt = False,
 ) -> None:
     """Grade a recorded answer: transcribe, measure, grade and save it as a session."""
     settings = settings_from_flags(model=model, rubric=rubric, llm_model=llm_model, llm_url=llm_url, no_llm=no_llm)
     q = _resolve_question(question, question_id, round_, budget)
+    service = _service(settings)
     with steps(enabled=not as_json) as (on_step, on_progress):
-        outcome = _service(settings).grade_file(file, q, track=track, on_step=on_step, on_progress=on_progress)
+        outcome = service.grade_file(file, q, track=track, on_step=on_step, on_progress=on_progress)
     _show_outcome(outcome, as_json)
+    if repeat > 1:
+        with steps(enabled=not as_json) as (on_step, _):
+            report = service.repeat_llm(
+                outcome.saved, repeat, track=track,
+                on_run=lambda i, _g, err: on_step(f"Consistency run {i}/{repeat}" + (" failed" if err else "")),
+            )
+        if report is None:
+            err_console.print("[yellow]--repeat needs an LLM grader: the evidence-only grade is deterministic[/]")
+        elif as_json:
+            print(report.model_dump_json(indent=2))
+        else:
+            console.print(report.table(), highlight=False)
 
 
 def _show_outcome(outcome, as_json: bool) -> None:  # type: ignore[no-untyped-def]
