@@ -2,30 +2,34 @@
 
 from __future__ import annotations
 
-from importlib.resources import files
 from pathlib import Path
 
 from .settings import CHECKOUT_ROOT, home_dir
 
 
-def _shipped(top: str, package: str) -> Path:
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _shipped(top: str, packaged: str) -> Path:
     checkout = CHECKOUT_ROOT / top
     if checkout.is_dir():
         return checkout
-    return Path(str(files(package)))
+    # In a wheel the data sits in a folder inside the package (see pyproject's package-dir);
+    # a plain path, because importlib.resources gives a MultiplexedPath for namespace packages.
+    return PACKAGE_DIR / packaged
 
 
 def prompts_dir() -> Path:
-    return _shipped("prompts", "interviewer._prompts")
+    return _shipped("prompts", "_prompts")
 
 
 def rubrics_dir() -> Path:
-    return _shipped("rubrics", "interviewer._rubrics")
+    return _shipped("rubrics", "_rubrics")
 
 
 def data_dir() -> Path:
     """Bundled binary assets (demo answer audio)."""
-    return Path(str(files("interviewer.data")))
+    return PACKAGE_DIR / "data"
 
 
 def user_questions_dir() -> Path:
