@@ -26,6 +26,15 @@ Metric = Literal[
     "impact.strength",
     "delivery.filler_rate",
     "delivery.time_used",
+    # Measured from the transcript text by grading.evidence's heuristics:
+    "structure.star",  # 0-5: STAR parts heard (situation, task, action, result) + 1 for a quantified result
+    "structure.quantified_results",  # result sentences carrying a number
+    "clarifying.count",  # clarifying questions anywhere in the answer
+    "clarifying.upfront",  # clarifying questions and assumption statements in the first third
+    "tradeoffs.count",  # sentences weighing options or their cost
+    "complexity.stated",  # 0-3: time stated, space stated, two time complexities compared
+    "rigor.count",  # distinct validation practices named (baseline, ablation, A/B test, leakage ...)
+    "edge_cases.count",  # sentences naming edge cases or testing aloud
 ]
 
 

@@ -10,6 +10,7 @@ from .app import app
 # Importing a module registers its commands.
 from . import audio, commands, practice  # noqa: E402,F401
 from . import questions  # noqa: E402,F401
+from . import progress  # noqa: E402,F401
 
 
 def main() -> None:

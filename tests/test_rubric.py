@@ -1,0 +1,427 @@
+"""Rubrics: the shipped files, per-track weights, the choice by round/track, validation errors,
+and the text metrics the evidence-only grader scores the new criteria with."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from interviewer.errors import RubricError
+from interviewer.grading.evidence import (
+    EvidenceGrader,
+    complexity_statements,
+    complexity_value,
+    edge_case_sentences,
+    evidence_metrics,
+    rigor_concepts,
+    sentence_spans,
+    star_parts,
+    tradeoff_sentences,
+    upfront_clarifications,
+)
+from interviewer.models import (
+    DeliveryEvidence,
+    Evidence,
+    Finding,
+    ImpactEvidence,
+    NumberMention,
+    OwnershipEvidence,
+    AssumptionEvidence,
+    Question,
+    Round,
+    Track,
+    Transcript,
+)
+from interviewer.resources import rubrics_dir
+from interviewer.rubric import Metric, Rubric, choose_rubric, get_rubric, load_rubric
+
+SHIPPED = sorted(rubrics_dir().glob("*.yaml"))
+
+# The core criteria each round must carry, where the round makes them relevant.
+RELEVANT = {
+    "behavioral": {"ownership", "metrics", "structure"},
+    "recruiter_screen": {"ownership", "metrics"},
+    "technical_screen": {"assumptions", "metrics"},
+    "ml_breadth": {"assumptions", "depth", "tradeoffs"},
+    "ml_depth": {"assumptions", "ownership", "metrics", "depth", "tradeoffs"},
+    "ml_system_design": {"assumptions", "metrics", "clarifying", "tradeoffs", "depth"},
+    "coding": {"assumptions", "complexity", "edge_cases"},
+    "core": {"assumptions", "ownership", "metrics"},
+}
+# The guide's lens: research rigor vs product impact, 70/30 for scientists, 30/70 for MLEs.
+RIGOR = {"depth"}
+PRODUCT = {"tradeoffs", "metrics"}
+
+
+def _q(round_: Round) -> Question:
+    return Question(id="q-test", text="A question long enough to validate.", round=round_)
+
+
+# --- shipped rubrics -----------------------------------------------------------------------------
+
+
+def test_every_round_has_a_rubric() -> None:
+    assert {p.stem for p in SHIPPED} >= {r.value for r in Round} | {"core"}
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_shipped_rubric_loads_with_relevant_criteria(path: Path) -> None:
+    rubric = load_rubric(path)
+    assert rubric.id == path.stem
+    ids = {c.id for c in rubric.criteria}
+    assert len(ids) >= 3
+    assert RELEVANT[path.stem] <= ids, f"{path.name} lacks {RELEVANT[path.stem] - ids}"
+    # As many criteria as is honest are scored offline; the rest are judged by the LLM only.
+    assert sum(c.evidence is not None for c in rubric.criteria) >= 3
+    for c in rubric.criteria:
+        assert all(len(c.anchors[level]) > 10 for level in range(1, 6))
+
+
+def test_core_keeps_its_ids_and_rules() -> None:
+    core = get_rubric("core")
+    assert [c.id for c in core.criteria] == ["assumptions", "ownership", "metrics", "delivery"]
+    assert [c.evidence.metric for c in core.criteria if c.evidence] == [
+        "assumptions.coverage", "ownership.actor_balance", "impact.strength", "delivery.filler_rate",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_track_weights_follow_the_research_product_lens(path: Path) -> None:
+    rubric = load_rubric(path)
+    weighted = [c for c in rubric.criteria if c.track_weights]
+    if not weighted:  # judged the same for both tracks
+        assert rubric.weighted_mean({c.id: 1 + i % 5 for i, c in enumerate(rubric.criteria)}, Track.scientist) == (
+            rubric.weighted_mean({c.id: 1 + i % 5 for i, c in enumerate(rubric.criteria)}, Track.mle)
+        )
+        return
+    assert {c.id for c in weighted} <= RIGOR | PRODUCT
+    for track, share in ((Track.scientist, 0.7), (Track.mle, 0.3)):
+        rigor = sum(c.weight_for(track) for c in rubric.criteria if c.id in RIGOR)
+        product = sum(c.weight_for(track) for c in rubric.criteria if c.id in PRODUCT)
+        assert rigor / (rigor + product) == pytest.approx(share)
+        # The no-track weight is the even split of the same budget.
+        assert sum(c.weight for c in weighted) == pytest.approx(rigor + product)
+
+
+def test_depth_weighs_more_for_scientists_on_ml_depth() -> None:
+    rubric = get_rubric("ml_depth")
+    depth = rubric.criterion("depth")
+    assert depth is not None and depth.weight_for(Track.scientist) > depth.weight_for(Track.mle)
+    deep_but_unquantified = {"depth": 5, "tradeoffs": 2, "metrics": 2, "ownership": 3, "assumptions": 3, "delivery": 3}
+    sci = rubric.weighted_mean(deep_but_unquantified, Track.scientist)
+    mle = rubric.weighted_mean(deep_but_unquantified, Track.mle)
+    assert sci > mle
+    assert rubric.weighted_mean(deep_but_unquantified, None) not in (sci, mle)
+
+
+def test_tradeoffs_and_cost_weigh_more_for_mles_on_system_design() -> None:
+    rubric = get_rubric("ml_system_design")
+    for cid in ("tradeoffs", "metrics"):
+        c = rubric.criterion(cid)
+        assert c is not None and c.weight_for(Track.mle) > c.weight_for(Track.scientist)
+    frugal_but_shallow = {"clarifying": 4, "assumptions": 4, "tradeoffs": 5, "depth": 2, "metrics": 5, "delivery": 3}
+    assert rubric.weighted_mean(frugal_but_shallow, Track.mle) > rubric.weighted_mean(frugal_but_shallow, Track.scientist)
+
+
+def test_evidence_grade_overall_differs_by_track() -> None:
+    rubric = get_rubric("ml_system_design")
+    text = (
+        "What QPS and P99 latency budget should I design for? Let's assume 100k requests per second. "
+        "I'd use a two-tower retrieval model instead of a cross-encoder, at the cost of some recall. "
+        "Distillation is cheaper than more GPUs. I'd compare against the current baseline offline and "
+        "then run an A/B test. We monitor drift with alerts."
+    )
+    ev = _evidence(
+        words=60,
+        clarifying=[Finding(kind="clarifying_question", quote="What QPS and P99 latency budget should I design for?")],
+        numbers=[NumberMention(quote="100k requests per second", value=100000, unit="qps")],
+    )
+    t = Transcript.from_text(text)
+    sci = EvidenceGrader().grade(_q(Round.ml_system_design), rubric, t, ev, track=Track.scientist)
+    mle = EvidenceGrader().grade(_q(Round.ml_system_design), rubric, t, ev, track=Track.mle)
+    assert [c.score for c in sci.criteria] == [c.score for c in mle.criteria]
+    assert sci.overall != mle.overall
+
+
+# --- choosing a rubric ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("round_", list(Round))
+@pytest.mark.parametrize("track", [Track.scientist, Track.mle, None])
+def test_choose_rubric_picks_the_round_rubric(round_: Round, track: Track | None) -> None:
+    assert choose_rubric(_q(round_), track).id == round_.value
+
+
+def test_rubric_override_wins() -> None:
+    assert choose_rubric(_q(Round.behavioral), Track.mle, "core").id == "core"
+    assert choose_rubric(_q(Round.coding), None, rubrics_dir() / "ml_depth.yaml").id == "ml_depth"
+
+
+def _write_rubric(path: Path, rid: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = yaml.safe_load((rubrics_dir() / "core.yaml").read_text())
+    raw["id"] = rid
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+def test_user_rubric_dir_overrides_shipped(isolated_home: Path) -> None:
+    _write_rubric(isolated_home / "rubrics" / "behavioral.yaml", "my-behavioral")
+    assert choose_rubric(_q(Round.behavioral), Track.mle).id == "my-behavioral"
+    assert choose_rubric(_q(Round.coding), Track.mle).id == "coding"
+
+
+def test_round_track_rubric_is_most_specific(isolated_home: Path) -> None:
+    _write_rubric(isolated_home / "rubrics" / "ml_depth-mle.yaml", "ml-depth-for-mle")
+    assert choose_rubric(_q(Round.ml_depth), Track.mle).id == "ml-depth-for-mle"
+    assert choose_rubric(_q(Round.ml_depth), Track.scientist).id == "ml_depth"
+    assert choose_rubric(_q(Round.ml_depth), None).id == "ml_depth"
+    # An explicit --rubric still wins over the most specific file.
+    assert choose_rubric(_q(Round.ml_depth), Track.mle, "core").id == "core"
+
+
+# --- validation errors ---------------------------------------------------------------------------
+
+
+def _broken(tmp_path: Path, mutate) -> Path:  # type: ignore[no-untyped-def]
+    raw = yaml.safe_load((rubrics_dir() / "ml_depth.yaml").read_text())
+    mutate(raw)
+    path = tmp_path / "broken.yaml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    return path
+
+
+def _error(path: Path) -> str:
+    with pytest.raises(RubricError) as info:
+        load_rubric(path)
+    message = str(info.value)
+    assert str(path) in message and "\n" not in message
+    return message
+
+
+def test_missing_anchor_level_names_file_and_field(tmp_path: Path) -> None:
+    def drop_level(raw: dict) -> None:
+        del raw["criteria"][1]["anchors"][3]
+
+    msg = _error(_broken(tmp_path, drop_level))
+    assert "criteria[1](tradeoffs).anchors" in msg and "levels 1, 2, 3, 4 and 5" in msg
+
+
+def test_unknown_metric_names_file_and_field(tmp_path: Path) -> None:
+    def bad_metric(raw: dict) -> None:
+        raw["criteria"][0]["evidence"]["metric"] = "rigor.vibes"
+
+    msg = _error(_broken(tmp_path, bad_metric))
+    assert "criteria[0](depth).evidence.metric" in msg and "rigor.count" in msg
+
+
+def test_non_monotonic_thresholds_name_file_and_field(tmp_path: Path) -> None:
+    def unordered(raw: dict) -> None:
+        raw["criteria"][2]["evidence"]["thresholds"] = [1, 4, 2, 6]
+
+    msg = _error(_broken(tmp_path, unordered))
+    assert "criteria[2](metrics).evidence" in msg and "ascending" in msg
+
+
+def test_lower_is_better_thresholds_must_descend(tmp_path: Path) -> None:
+    def ascending(raw: dict) -> None:
+        raw["criteria"][-1]["evidence"]["thresholds"] = [1.5, 3, 5, 8]
+
+    msg = _error(_broken(tmp_path, ascending))
+    assert "criteria[5](delivery).evidence" in msg and "descending" in msg
+
+
+def test_duplicate_criterion_id_names_file_and_id(tmp_path: Path) -> None:
+    def duplicate(raw: dict) -> None:
+        raw["criteria"][1]["id"] = "depth"
+
+    msg = _error(_broken(tmp_path, duplicate))
+    assert "criteria" in msg and "duplicate criterion id 'depth'" in msg
+
+
+def test_bad_track_in_track_weights(tmp_path: Path) -> None:
+    def bad_track(raw: dict) -> None:
+        raw["criteria"][0]["track_weights"] = {"scientist": 2.0, "researcher": 1.0}
+
+    assert "criteria[0](depth).track_weights" in _error(_broken(tmp_path, bad_track))
+
+
+def test_bad_yaml_names_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("id: x\nname: y\ncriteria:\n  - id: a\n    anchors: {1: [unclosed\n")
+    msg = _error(path)
+    assert "line" in msg
+
+
+def test_unknown_rubric_name_lists_the_known_ones() -> None:
+    with pytest.raises(RubricError, match="ml_system_design"):
+        get_rubric("no-such-rubric")
+
+
+def test_every_metric_is_computed() -> None:
+    metrics = evidence_metrics(Evidence(), Transcript.from_text("Hello."))
+    assert set(metrics) == set(Metric.__args__)  # type: ignore[attr-defined]
+    assert evidence_metrics(Evidence()).keys() == metrics.keys()
+
+
+def test_every_shipped_rule_names_a_computed_metric() -> None:
+    metrics = evidence_metrics(Evidence())
+    for path in SHIPPED:
+        rubric: Rubric = load_rubric(path)
+        for c in rubric.criteria:
+            if c.evidence:
+                assert c.evidence.metric in metrics
+
+
+# --- text metrics --------------------------------------------------------------------------------
+
+
+def _evidence(words: int = 50, **kw) -> Evidence:  # type: ignore[no-untyped-def]
+    return Evidence(
+        ownership=OwnershipEvidence(
+            i_actor=kw.get("i_actor", []), we_actor=kw.get("we_actor", [])
+        ),
+        impact=ImpactEvidence(
+            numbers=kw.get("numbers", []), before_after=kw.get("before_after", []), deltas=kw.get("deltas", [])
+        ),
+        assumptions=AssumptionEvidence(
+            statements=kw.get("statements", []), clarifying_questions=kw.get("clarifying", [])
+        ),
+        delivery=DeliveryEvidence(word_count=words),
+    )
+
+
+STAR = (
+    "At my previous company I was the tech lead for ads ranking. "
+    "My task was to get P99 latency under 100 ms before peak season. "
+    "I profiled the service and I rewrote the feature joins. "
+    "As a result, P99 latency went from 180 ms to 85 ms."
+)
+
+
+def test_star_parts_in_a_full_story() -> None:
+    star = star_parts(STAR)
+    assert star.present == ["situation", "task", "action", "result"]
+    assert star.situation and star.situation.startswith("At my previous company")
+    assert star.action == "I profiled the service and I rewrote the feature joins."
+    assert star.quantified_results == ["As a result, P99 latency went from 180 ms to 85 ms."]
+    assert star.value == 5
+
+
+def test_star_parts_without_result_or_number() -> None:
+    star = star_parts("We usually work in sprints. I think communication is key. I would talk to the team.")
+    assert star.present == [] and star.value == 0
+    vague = star_parts("Back in 2021 our model was slow. I rewrote the serving layer. In the end it was much faster.")
+    assert vague.present == ["situation", "action", "result"] and vague.missing == ["task"]
+    assert vague.quantified_results == [] and vague.value == 3
+
+
+def test_star_uses_analyzer_findings() -> None:
+    text = "The model was slow. Latency dropped from 180 ms to 85 ms."
+    change = Finding(kind="before_after", quote="Latency dropped from 180 ms to 85 ms.", detail="180 ms -> 85 ms")
+    actor = Finding(kind="we_actor", quote="We shipped a cache.")
+    star = star_parts(text, _evidence(before_after=[change], we_actor=[actor]))
+    assert star.result == change.quote and star.action == actor.quote
+    assert star.quantified_results == [change.quote]
+
+
+def test_tradeoff_sentences() -> None:
+    text = (
+        "I used a two-tower model instead of a cross-encoder. It is cheaper but it costs two points of recall. "
+        "Batch features versus streaming features is the other trade-off. Then we shipped it. "
+        "On the other hand, a bigger model would win on quality at the cost of latency."
+    )
+    found = tradeoff_sentences(text)
+    assert len(found) == 4
+    assert "Then we shipped it." not in found
+    assert tradeoff_sentences("I built it. It worked.") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "kinds", "classes"),
+    [
+        ("Sorting makes it O(n log n) time and O(1) extra space.", ["time", "space"], ["nlogn", "1"]),
+        ("It's big O of n log n overall.", ["time"], ["nlogn"]),
+        ("The lookup is O of one and it uses O(k) memory.", ["time", "space"], ["1", "k"]),
+        ("That's linear time but constant space.", ["time", "space"], ["n", "1"]),
+        ("The space complexity is O(n).", ["space", "space"], ["n", None]),
+        ("The brute force is O(n^2), the heap is order n log k.", ["time", "time"], ["n^2", "nlogk"]),
+    ],
+)
+def test_complexity_statements(text: str, kinds: list[str], classes: list[str | None]) -> None:
+    found = complexity_statements(text)
+    assert sorted(s.kind for s in found) == sorted(kinds)
+    assert sorted(map(str, (s.cls for s in found))) == sorted(map(str, classes))
+
+
+def test_complexity_value_and_false_friends() -> None:
+    full = "Brute force is O(n^2). With sorting it's O(n log n) time and O(n) space."
+    assert complexity_value(complexity_statements(full)) == 3
+    assert complexity_value(complexity_statements("It runs in linear time.")) == 1
+    assert complexity_statements("In order to ship, I ordered the GPUs. O'Brien helped. Oh (really) nice.") == []
+
+
+def test_rigor_concepts_counted_once_each() -> None:
+    text = (
+        "We beat the baseline by two points. I ran an ablation on each feature group. "
+        "I checked for leakage with a time-based split and a held-out month. "
+        "The A/B test had tight confidence intervals. Another baseline was logistic regression."
+    )
+    found = rigor_concepts(text)
+    assert set(found) == {
+        "baseline", "ablation", "leakage check", "held-out evaluation", "online experiment", "significance",
+    }  # fmt: skip
+    assert found["baseline"] == "We beat the baseline by two points."
+    assert rigor_concepts("I trained a model and it was good.") == {}
+
+
+def test_edge_case_sentences() -> None:
+    text = "First the main loop. If the list is empty we return zero. Let me trace it on [3, 1]. Boxes that do not overlap give an IoU of zero."
+    assert edge_case_sentences(text) == [
+        "If the list is empty we return zero.", "Let me trace it on [3, 1].",
+        "Boxes that do not overlap give an IoU of zero.",
+    ]  # fmt: skip
+
+
+def test_upfront_clarifications_only_count_the_opening() -> None:
+    early = Finding(kind="clarifying_question", quote="What is the QPS?")
+    late = Finding(kind="clarifying_question", quote="Do we have labels?")
+    text = "What is the QPS? " + "Then the design goes on for a while. " * 10 + "Do we have labels?"
+    ev = _evidence(clarifying=[early, late])
+    assert upfront_clarifications(ev, Transcript.from_text(text)) == [early]
+    assert evidence_metrics(ev, Transcript.from_text(text))["clarifying.upfront"] == 1
+    assert evidence_metrics(ev, Transcript.from_text(text))["clarifying.count"] == 2
+
+
+def test_sentence_spans_keep_abbreviations_and_decimals() -> None:
+    text = "AUC went from 0.81 to 0.86, i.e. a real gain. XGBoost vs. LightGBM! Done"
+    assert [text[a:b] for a, b in sentence_spans(text)] == [
+        "AUC went from 0.81 to 0.86, i.e. a real gain.", "XGBoost vs. LightGBM!", "Done",
+    ]  # fmt: skip
+
+
+def test_evidence_grader_scores_coding_criteria() -> None:
+    text = (
+        "Can I assume the weights are positive? I build prefix sums, then binary search, so sampling is "
+        "O(log n) time and O(n) space, instead of the O(n) linear scan. Let me test it with a single element "
+        "and with zero weights."
+    )
+    ev = _evidence(words=50, statements=[Finding(kind="assumption", quote="Can I assume the weights are positive?")])
+    grade = EvidenceGrader().grade(_q(Round.coding), get_rubric("coding"), Transcript.from_text(text), ev)
+    scores = {c.criterion: c.score for c in grade.criteria}
+    assert "correctness" not in scores  # LLM-only
+    assert scores["complexity"] == 5 and scores["edge_cases"] == 2 and scores["tradeoffs"] == 2
+    complexity = next(c for c in grade.criteria if c.criterion == "complexity")
+    assert "O(logn)" in complexity.rationale and "space: O(n)" in complexity.rationale
+    assert complexity.quotes and complexity.improvement is None
+
+
+def test_evidence_grader_advises_on_missing_star_parts() -> None:
+    text = "Back in 2021 our model was slow. I rewrote the serving layer. In the end it was much faster."
+    grade = EvidenceGrader().grade(_q(Round.behavioral), get_rubric("behavioral"), Transcript.from_text(text), _evidence())
+    structure = next(c for c in grade.criteria if c.criterion == "structure")
+    assert structure.score == 3
+    assert "missing: task" in structure.rationale
+    assert structure.improvement and "missing here: task" in structure.improvement
