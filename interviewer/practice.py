@@ -132,7 +132,8 @@ def record_live(
     service.store.update_meta(saved, duration_s=result.duration_s)
     if result.stopped_by == "interrupt":
         if incremental:
-            incremental.cancel()
+            # Wait for the chunk in flight: exiting while CTranslate2 runs in a thread aborts.
+            incremental.cancel(timeout=None)
         service.store.update_meta(saved, finished=False)
         raise AnswerInterrupted(saved)
     return Recorded(saved, result.stopped_by, incremental)
