@@ -228,3 +228,6 @@ class SessionMeta(_Model):
     tool_version: str | None = None
     track: Track | None = None
     source: Literal["mic", "file", "text", "demo"] = "file"
+    # Set for answers given inside a mock loop (`interviewer loop`); optional so older files load.
+    loop_id: str | None = Field(default=None, description="the mock loop this answer belongs to")
+    parent_id: str | None = Field(default=None, description="for a follow-up probe: the session it followed")

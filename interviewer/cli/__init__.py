@@ -11,6 +11,7 @@ from .app import app
 from . import audio, commands, practice  # noqa: E402,F401
 from . import questions  # noqa: E402,F401
 from . import progress  # noqa: E402,F401
+from . import loop  # noqa: E402,F401
 
 
 def main() -> None:
