@@ -1,0 +1,94 @@
+"""Read an answer's audio file into the 16 kHz mono float32 array Whisper wants.
+
+Decoding goes through ``faster_whisper.decode_audio`` (PyAV, FFmpeg bundled), so any format
+FFmpeg reads works: wav, flac, mp3, ogg/opus, m4a, webm... Every failure is an
+``AudioFileError`` whose message is one line naming the file.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+
+import numpy as np
+
+from .errors import AudioFileError, MissingDependency
+
+log = logging.getLogger(__name__)
+
+SAMPLE_RATE = 16000
+# Anything whose loudest sample stays under -50 dBFS is not usable speech (a muted or
+# unplugged mic sits around -70..-90 dBFS; quiet real speech peaks near -30..-20 dBFS).
+SILENCE_PEAK_DBFS = -50.0
+
+
+def no_speech_message(path: Path | str) -> str:
+    return f"no speech found in {path} (silent or too quiet)"
+
+
+def load_audio(path: Path | str) -> np.ndarray:
+    """Decode ``path`` to float32 mono at 16 kHz; raise AudioFileError for anything unusable.
+
+    Checks, in order: exists, is a file, not 0 bytes, decodable audio, not zero-length,
+    not silent (peak level). Speech detection itself happens later, in the transcriber's VAD.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise AudioFileError(f"audio file not found: {path}")
+    if path.is_dir():
+        raise AudioFileError(f"{path} is a directory, not an audio file")
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise AudioFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if size == 0:
+        raise AudioFileError(f"audio file is empty (0 bytes): {path}")
+
+    audio = decode(path)
+    if audio.size == 0:
+        raise AudioFileError(f"{path} contains no audio samples (zero-length recording)")
+    check_level(audio, path)
+    return audio
+
+
+def decode(path: Path) -> np.ndarray:
+    """``faster_whisper.decode_audio`` with its exceptions turned into AudioFileError."""
+    try:
+        from faster_whisper import decode_audio
+    except ImportError as exc:
+        raise MissingDependency(
+            "faster-whisper is not installed: pip install faster-whisper"
+        ) from exc
+    import av
+
+    try:
+        return decode_audio(str(path), sampling_rate=SAMPLE_RATE)
+    except PermissionError as exc:
+        raise AudioFileError(f"cannot read {path}: permission denied") from exc
+    except av.error.InvalidDataError as exc:
+        raise AudioFileError(
+            f"cannot decode {path}: not an audio file, or the file is corrupt"
+        ) from exc
+    except IndexError as exc:  # PyAV: container opened but it has no audio stream
+        raise AudioFileError(f"cannot decode {path}: the file has no audio stream") from exc
+    except (av.error.FFmpegError, OSError, ValueError, RuntimeError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise AudioFileError(f"cannot decode {path}: {reason}") from exc
+
+
+def peak_dbfs(audio: np.ndarray) -> float:
+    # max/min instead of abs(): no temporary copy of a 12-minute array
+    peak = max(float(audio.max()), -float(audio.min())) if audio.size else 0.0
+    return 20 * math.log10(peak) if peak > 0 else -math.inf
+
+
+def check_level(audio: np.ndarray, path: Path | str) -> None:
+    level = peak_dbfs(audio)
+    if level < SILENCE_PEAK_DBFS:
+        log.info("%s: peak %.1f dBFS is below %.0f dBFS", path, level, SILENCE_PEAK_DBFS)
+        raise AudioFileError(no_speech_message(path))
+
+
+def duration_s(audio: np.ndarray) -> float:
+    return audio.shape[0] / SAMPLE_RATE

