@@ -1,0 +1,563 @@
+"""Transcribe an answer while it is being recorded, so the transcript is ready when it ends.
+
+Whisper tiny.en runs at roughly 0.12-0.25 x real time on two cores: a 12-minute answer
+transcribed after it ends keeps the user waiting 1.5-3 minutes. ``IncrementalTranscriber``
+takes the recorder's blocks as they arrive (``feed``: cheap, thread-safe, from the recorder's
+writer thread) and a single background worker cuts the audio at pauses and transcribes each
+finished chunk with ``transcriber.transcribe_array(chunk, offset_s=chunk_start)``. ``finish()``
+then only has to transcribe the tail after the last cut, and merges everything into one
+``Transcript`` with continuous, monotonic word timestamps.
+
+Where chunks are cut
+    Silero VAD (shipped inside faster-whisper) scores each 32 ms window of the pending audio
+    once. When a chunk holds at least ``min_chunk_s`` of audio it is cut in the middle of a
+    silence of at least ``min_silence_s`` (the latest one that keeps the chunk within
+    ``max_chunk_s``, so a worker that fell behind catches up with fewer, longer chunks); with no
+    such pause, at the longest short gap (>= 160 ms); in speech without any gap, at the quietest
+    point, and then the next chunk restarts after the last word that ended a second before the
+    cut, as Whisper itself does between 30 s windows. Each chunk is decoded like a window of
+    the whole file (no text conditioning), so the merged transcript matches the batch one.
+
+Why short chunks
+    Every Whisper window pays a fixed encoder pass (~1.5 CPU-s for tiny.en int8 here) whatever
+    its length, so the time after stop is that pass plus the tail, and the tail is shortest when
+    chunks are cut at the first pause after a few seconds. Chunk edges did not cost accuracy in
+    the measurements (bench/bench_incremental.py).
+
+Chunk ends
+    Whisper resumes after a chunk's last word and decodes the sliver left (the VAD pad) as a
+    window of its own, through all its temperature fallbacks, often inventing "Thank you." over
+    it. So the audio handed over ends just after the last speech, and short, unlikely trailing
+    segments over silence are dropped (``_drop_edge_hallucinations``).
+
+Sharing two cores with the recorder
+    One worker thread. CTranslate2 releases the GIL while it computes, so the recorder's
+    threads were never late by more than ~60 ms in the real-time benchmark, at normal priority
+    and with the machine under load. ``worker_nice`` can lower the worker's priority (Linux nice
+    is per thread; CTranslate2's threads inherit it only if the worker loads the model), but it
+    also starves transcription whenever another process competes for the CPU.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .errors import InterviewerError, TranscriptionError
+from .models import Segment, Transcript
+
+log = logging.getLogger(__name__)
+
+SAMPLE_RATE = 16000  # what Whisper and Silero VAD take
+VAD_WINDOW = 512  # Silero's window at 16 kHz (32 ms)
+# Windows scored before new audio so Silero's recurrent state has settled (its state resets
+# on every call); 1 s keeps the streamed scores within a few percent of one whole-file pass.
+VAD_WARMUP_WINDOWS = 32
+# Longest trailing segment that may be dropped as a chunk-edge hallucination (they span the
+# few hundred ms of padding after the last word; real speech over silence does not happen).
+EDGE_SEGMENT_MAX_S = 1.5
+# After a cut inside speech, words ending this close to the cut are decoded again in the
+# next chunk (their end, and the next word, may have been clipped).
+FORCED_CUT_MARGIN_S = 1.0
+SHORT_GAP_WINDOWS = 5  # 160 ms: longer than the stop closures inside words
+# Audio kept after the last window Silero scores as speech when a chunk ends in a pause
+# (measured: 0.05 s gave no end-of-chunk hallucinations, 0.15-0.4 s several).
+TRAILING_PAD_S = 0.05
+MAX_WORDS_PER_S = 8.0  # far above any speaker; more words than that in a sliver is invented
+EDGE_MAX_LOGPROB = -0.5  # real words, even a lone last "Yes.", decode above this
+
+
+class ArrayTranscriber(Protocol):
+    """What the incremental transcriber needs: ``WhisperTranscriber`` satisfies it."""
+
+    def transcribe_array(self, audio: np.ndarray, *, offset_s: float = 0.0) -> list[Segment]: ...
+
+
+class ChunkingOptions(BaseModel):
+    """Where the live audio is cut into chunks, and how the worker shares the CPU."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min_chunk_s: float = Field(
+        default=6.0,
+        ge=2,
+        le=120,
+        description="a chunk is cut only once it holds this much audio; shorter means a shorter tail "
+        "to transcribe after stop, but more chunk edges and more Whisper windows in total",
+    )
+    max_chunk_s: float = Field(
+        default=30.0,
+        ge=4,
+        le=300,
+        description="cut at the quietest point if no pause came by this length (30 s is one Whisper window)",
+    )
+    min_silence_s: float = Field(
+        default=0.5, ge=0.1, le=5, description="a pause must last this long to be a cut point"
+    )
+    vad_threshold: float = Field(
+        default=0.5,
+        gt=0,
+        lt=1,
+        description="Silero speech probability above which a window is speech; "
+        "silence is below this minus 0.15",
+    )
+    check_every_s: float = Field(
+        default=1.0, gt=0, le=30, description="look for a cut point after this much new audio"
+    )
+    worker_nice: int = Field(
+        default=0,
+        ge=0,
+        le=19,
+        description="nice increment for the worker thread (Linux); not needed for the recorder "
+        "(measured), and it slows transcription whenever another process competes for the CPU",
+    )
+    preload: bool = Field(
+        default=True,
+        description="load the speech model on the worker thread as soon as it starts (if not loaded yet)",
+    )
+
+    @model_validator(mode="after")
+    def _check_lengths(self) -> ChunkingOptions:
+        if self.max_chunk_s < self.min_chunk_s + self.min_silence_s:
+            raise ValueError("max_chunk_s must be at least min_chunk_s + min_silence_s")
+        return self
+
+
+@dataclass(frozen=True)
+class IncrementalStats:
+    """A snapshot for the live view and for logs; times in seconds of audio unless noted."""
+
+    fed_s: float
+    transcribed_s: float
+    backlog_s: float  # fed but not transcribed yet
+    max_backlog_s: float
+    chunks: int  # chunks transcribed so far (silent chunks are skipped, not counted)
+    busy_s: float  # wall-clock seconds the worker spent transcribing
+    busy_fraction: float  # busy_s / wall-clock seconds since the first block
+    finished: bool
+
+
+class IncrementalTranscriber:
+    """Feed recorder blocks in, get the whole transcript from ``finish()`` moments after stop.
+
+    ``feed`` is thread-safe and only appends to a list; ``finish`` waits for the worker to
+    transcribe what is left and returns the merged ``Transcript`` (empty text when no speech
+    was heard: the caller decides whether that is an error). An exception in the worker stops
+    transcription (``feed`` keeps accepting blocks, so a recording is never disturbed) and is
+    raised by ``finish`` as a ``TranscriptionError``; the audio file on disk can then still be
+    transcribed in one go.
+    """
+
+    def __init__(
+        self,
+        transcriber: ArrayTranscriber,
+        *,
+        samplerate: int = SAMPLE_RATE,
+        options: ChunkingOptions | None = None,
+    ) -> None:
+        if samplerate < 1000:
+            raise ValueError(f"samplerate {samplerate} Hz is not an audio rate")
+        self.transcriber = transcriber
+        self.samplerate = samplerate
+        self.options = options or ChunkingOptions()
+        self._resampler = None if samplerate == SAMPLE_RATE else _LinearResampler(samplerate, SAMPLE_RATE)
+
+        self._cond = threading.Condition()
+        # Shared with feed() (guarded by _cond).
+        self._inbox: list[np.ndarray] = []
+        self._inbox_samples = 0  # at the input rate
+        self._fed_samples = 0  # at the input rate
+        self._first_block_at: float | None = None
+        self._closing = False
+        self._cancelled = False
+        self._max_backlog_s = 0.0
+        # Written by the worker only; read by stats() (single int/float writes are atomic).
+        self._done_samples = 0  # 16 kHz samples transcribed (start of the pending audio)
+        self._chunks = 0
+        self._busy_s = 0.0
+        self._error: BaseException | None = None
+        self._segments: list[Segment] = []
+        self.chunk_bounds: list[tuple[float, float]] = []  # (start_s, end_s) of each cut chunk
+        # Worker-private.
+        self._pending = np.zeros(0, np.float32)  # 16 kHz audio from _done_samples on
+        self._probs = np.zeros(0, np.float32)  # VAD score of each whole window of _pending
+        self._check_samples = max(1, int(self.options.check_every_s * samplerate))
+
+        self._idle = threading.Event()  # the worker waits for audio: only the tail is left
+        self._result: Transcript | None = None
+        self._worker = threading.Thread(target=self._run, name="incremental-transcriber", daemon=True)
+        self._worker.start()
+
+    # --- called by the recorder --------------------------------------------------------------
+
+    def feed(self, block: np.ndarray) -> None:
+        """Queue one block (float32 in [-1, 1] or int16; mono, or channels averaged)."""
+        mono = _to_mono_float32(block)
+        with self._cond:
+            if self._closing:
+                raise RuntimeError("feed() after finish() or cancel()")
+            self._fed_samples += mono.size
+            if mono.size == 0 or self._error is not None:
+                return  # after a worker failure only the length is kept (finish reports it)
+            if self._first_block_at is None:
+                self._first_block_at = time.monotonic()
+            self._inbox.append(mono)
+            self._inbox_samples += mono.size
+            backlog = self._fed_samples / self.samplerate - self._done_samples / SAMPLE_RATE
+            if backlog > self._max_backlog_s:
+                self._max_backlog_s = backlog
+            if self._inbox_samples >= self._check_samples:
+                self._idle.clear()
+                self._cond.notify()
+
+    # --- called by the session ---------------------------------------------------------------
+
+    def finish(self, timeout: float | None = None) -> Transcript:
+        """Transcribe what is left and return the whole transcript (idempotent)."""
+        with self._cond:
+            if self._cancelled:
+                raise RuntimeError("finish() after cancel()")
+            self._closing = True
+            self._cond.notify()
+        self._worker.join(timeout)
+        if self._worker.is_alive():
+            raise TranscriptionError(
+                f"live transcription did not finish within {timeout:.0f} s "
+                f"({self.stats().backlog_s:.0f} s of audio still pending)"
+            )
+        if self._error is not None:
+            if isinstance(self._error, InterviewerError):
+                raise self._error
+            raise TranscriptionError(f"live transcription failed: {self._error}") from self._error
+        if self._result is None:
+            self._result = self._merge()
+        return self._result
+
+    def cancel(self, timeout: float | None = 5.0) -> None:
+        """Stop without transcribing the rest (an abandoned answer); the worker exits after
+        the chunk it is on."""
+        with self._cond:
+            self._closing = True
+            self._cancelled = True
+            self._cond.notify()
+        self._worker.join(timeout)
+
+    def __enter__(self) -> IncrementalTranscriber:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._worker.is_alive() and not self._closing:
+            self.cancel()
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Wait until the worker has transcribed every chunk it can cut from the audio fed so
+        far (only the tail is left for ``finish``); False on timeout."""
+        return self._idle.wait(timeout)
+
+    def stats(self) -> IncrementalStats:
+        with self._cond:
+            fed_s = self._fed_samples / self.samplerate
+            first = self._first_block_at
+            max_backlog = self._max_backlog_s
+        done_s = self._done_samples / SAMPLE_RATE
+        wall = time.monotonic() - first if first is not None else 0.0
+        return IncrementalStats(
+            fed_s=round(fed_s, 3),
+            transcribed_s=round(done_s, 3),
+            backlog_s=round(max(0.0, fed_s - done_s), 3),
+            max_backlog_s=round(max_backlog, 3),
+            chunks=self._chunks,
+            busy_s=round(self._busy_s, 3),
+            busy_fraction=round(min(1.0, self._busy_s / wall), 3) if wall > 0 else 0.0,
+            finished=self._result is not None,
+        )
+
+    @property
+    def error(self) -> BaseException | None:
+        """The worker's exception, if it died (also raised by ``finish``)."""
+        return self._error
+
+    # --- worker ------------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            self._lower_priority()
+            if self.options.preload and hasattr(self.transcriber, "load"):
+                self.transcriber.load()
+            busy = False  # a chunk was just transcribed: look again before sleeping
+            while True:
+                with self._cond:
+                    if not busy:
+                        if self._inbox_samples < self._check_samples:
+                            self._idle.set()
+                        self._cond.wait_for(
+                            lambda: self._closing or self._inbox_samples >= self._check_samples
+                        )
+                    blocks, self._inbox, self._inbox_samples = self._inbox, [], 0
+                    closing, cancelled = self._closing, self._cancelled
+                if cancelled:
+                    return
+                self._append(blocks)
+                found = self._find_cut(final=closing)
+                if found is not None:
+                    self._transcribe_chunk(*found)
+                    busy = True
+                    continue
+                if closing:
+                    return
+                busy = False
+        except BaseException as exc:  # noqa: BLE001 - surfaced by finish()
+            log.exception("live transcription failed")
+            self._error = exc
+        finally:
+            self._idle.set()
+
+    def _lower_priority(self) -> None:
+        nice = self.options.worker_nice
+        if nice <= 0 or not hasattr(os, "setpriority"):
+            return
+        if getattr(self.transcriber, "loaded", False):
+            log.debug("model already loaded: its compute threads keep their priority")
+        try:  # on Linux the "process" id of a thread is its own tid: this renices only the worker
+            tid = threading.get_native_id()
+            os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + nice))
+        except OSError as exc:
+            log.debug("cannot lower the worker's priority: %s", exc)
+
+    def _append(self, blocks: list[np.ndarray]) -> None:
+        if blocks:
+            audio = np.concatenate(blocks)
+            if self._resampler is not None:
+                audio = self._resampler(audio)
+            self._pending = np.concatenate([self._pending, audio]) if self._pending.size else audio
+        self._score_new_windows()
+
+    def _score_new_windows(self) -> None:
+        have = self._probs.size
+        whole = self._pending.size // VAD_WINDOW
+        if whole <= have:
+            return
+        from faster_whisper.vad import get_vad_model
+
+        start = max(0, have - VAD_WARMUP_WINDOWS)
+        scores = np.asarray(get_vad_model()(self._pending[start * VAD_WINDOW : whole * VAD_WINDOW]))
+        scores = scores.reshape(-1)[have - start :].astype(np.float32)
+        self._probs = np.concatenate([self._probs, scores])
+
+    def _find_cut(self, *, final: bool) -> tuple[int, bool] | None:
+        """(sample index in ``_pending`` where the next chunk ends, whether it is a forced cut
+        inside speech), or None to wait for more audio."""
+        o = self.options
+        n = self._pending.size
+        if n == 0:
+            return None
+        max_samples = int(o.max_chunk_s * SAMPLE_RATE)
+        if final and n <= max_samples:
+            return n, False
+        min_w = math.ceil(o.min_chunk_s * SAMPLE_RATE / VAD_WINDOW)
+        max_w = max_samples // VAD_WINDOW
+        probs = self._probs[: max_w + 1]
+        if probs.size < min_w:
+            return None
+        silent = probs < max(o.vad_threshold - 0.15, 0.01)
+        min_run = max(1, round(o.min_silence_s * SAMPLE_RATE / VAD_WINDOW))
+        best = None
+        for start, end in _runs(silent):
+            mid = (start + end) // 2
+            if end - start >= min_run and min_w <= mid <= max_w:
+                best = mid  # the latest pause: fewest Whisper windows when catching up
+        if best is not None:
+            return best * VAD_WINDOW, False
+        if probs.size <= max_w and not final:
+            return None  # a pause may still come before max_chunk_s
+        lo, hi = min_w, min(max_w, probs.size)
+        # No real pause: the longest short gap (a quick breath between sentences) ...
+        gaps = [(end - start, start, end) for start, end in _runs(silent[lo:hi]) if end - start >= SHORT_GAP_WINDOWS]
+        if gaps:
+            _, start, end = max(gaps)
+            log.debug("no %.1f s pause within %.0f s: cutting at a shorter gap", o.min_silence_s, o.max_chunk_s)
+            return (lo + (start + end) // 2) * VAD_WINDOW, False
+        # ... or, in speech without any gap, the quietest ~100 ms (speech score, then energy).
+        smooth = np.convolve(probs, np.ones(3) / 3, mode="same")[lo:hi]
+        frames = self._pending[lo * VAD_WINDOW : hi * VAD_WINDOW].reshape(-1, VAD_WINDOW)
+        energy = np.sqrt(np.mean(frames.astype(np.float64) ** 2, axis=1))
+        score = np.round(smooth, 2) + energy / (energy.max() + 1e-9) * 0.01
+        log.debug("no gap within %.0f s: cutting inside speech at the quietest point", o.max_chunk_s)
+        return (lo + int(np.argmin(score))) * VAD_WINDOW, True
+
+    def _transcribe_chunk(self, cut: int, forced: bool) -> None:
+        start_s = self._done_samples / SAMPLE_RATE
+        win = self._probs[: cut // VAD_WINDOW]
+        # Skip what Silero scores as silence throughout (e.g. a long thinking pause): the
+        # transcriber's own VAD would drop it anyway, after loading and padding a window.
+        scored_all = win.size == cut // VAD_WINDOW
+        silent = cut < VAD_WINDOW or (scored_all and float(win.max()) < self.options.vad_threshold)
+        if not silent:
+            end = cut
+            if not forced:
+                # End the audio just after the last speech: the silence after it is what
+                # Whisper would otherwise decode as a last sliver (see _drop_edge_hallucinations),
+                # through all its temperature fallbacks, which costs more than the chunk itself.
+                speech = np.flatnonzero(win >= self.options.vad_threshold)
+                if speech.size and win.size == cut // VAD_WINDOW:
+                    end = min(cut, (int(speech[-1]) + 1) * VAD_WINDOW + int(TRAILING_PAD_S * SAMPLE_RATE))
+            t0 = time.monotonic()
+            segments = self.transcriber.transcribe_array(self._pending[:end], offset_s=start_s)
+            elapsed = time.monotonic() - t0
+            self._busy_s += elapsed
+            if forced:
+                segments, cut = self._resume_after_last_word(segments, cut, start_s)
+            else:
+                segments = self._drop_edge_hallucinations(segments, win, start_s)
+            self._segments.extend(self._clean(segments, start_s, start_s + cut / SAMPLE_RATE))
+            self._chunks += 1
+            self.chunk_bounds.append((round(start_s, 3), round(start_s + cut / SAMPLE_RATE, 3)))
+            log.debug("chunk %.1f-%.1f s transcribed in %.2f s", start_s, start_s + cut / SAMPLE_RATE, elapsed)
+        self._pending = self._pending[cut:]
+        # A cut off the 32 ms grid shifts later scores by < 1 window: harmless for finding pauses.
+        self._probs = self._probs[cut // VAD_WINDOW :]
+        self._done_samples += cut
+
+    def _resume_after_last_word(
+        self, segments: list[Segment], cut: int, start_s: float
+    ) -> tuple[list[Segment], int]:
+        """After a cut inside speech, keep the words that end a margin before it and start the
+        next chunk right after them (what Whisper itself does between 30 s windows), so the
+        word the cut went through, and any text invented over the cut-off tail, are decoded
+        again with their context in the next chunk."""
+        limit = start_s + cut / SAMPLE_RATE - FORCED_CUT_MARGIN_S
+        ends = [w.end for seg in segments for w in seg.words if w.end <= limit]
+        if not ends or (max(ends) - start_s) < self.options.min_chunk_s / 2:
+            return segments, cut  # no word timestamps (or nothing usable): keep the cut
+        last = max(ends)
+        kept: list[Segment] = []
+        for seg in segments:
+            if seg.words and seg.words[-1].end <= last:
+                kept.append(seg)
+                continue
+            words = [w for w in seg.words if w.end <= last]
+            if words:
+                text = " ".join(w.text for w in words)
+                kept.append(seg.model_copy(update={"end": words[-1].end, "text": text, "words": words}))
+            break
+        return kept, int(round((last - start_s) * SAMPLE_RATE))
+
+    def _drop_edge_hallucinations(self, segments: list[Segment], probs: np.ndarray, start_s: float) -> list[Segment]:
+        """Drop text Whisper invents over the silence that ends a chunk.
+
+        With word timestamps, faster-whisper resumes after the last word and decodes the few
+        hundred ms left (the VAD pad) as a window of its own; over silence that often yields
+        "Thank you." or a made-up sentence. A whole file has one such end, a chunked answer one
+        per chunk, so a short trailing segment is dropped when it packs more words than anyone
+        can say in its time, or when it lies mostly over audio Silero scores as non-speech and
+        decoded with low confidence. Punctuation-only segments are dropped anywhere.
+        """
+        kept = [s for s in segments if any(ch.isalnum() for ch in s.text)]
+        thr = self.options.vad_threshold
+        while kept:
+            seg = kept[-1]
+            duration = seg.end - seg.start
+            if duration > EDGE_SEGMENT_MAX_S:
+                break
+            lo = max(0, int((seg.start - start_s) * SAMPLE_RATE / VAD_WINDOW))
+            hi = max(lo + 1, math.ceil((seg.end - start_s) * SAMPLE_RATE / VAD_WINDOW))
+            span = probs[lo:hi]
+            too_fast = len(seg.text.split()) > max(3.0, MAX_WORDS_PER_S * duration)
+            # Invented words are aligned right after the last real one, so a window or two of
+            # speech tail under them is normal; real words decode confidently.
+            over_silence = span.size > 0 and float((span >= thr).mean()) < 0.5
+            unsure = seg.avg_logprob is None or seg.avg_logprob < EDGE_MAX_LOGPROB
+            if not (too_fast or (over_silence and unsure)):
+                break
+            log.debug("dropped %r at %.2f-%.2f s: invented at a chunk end", seg.text, seg.start, seg.end)
+            kept.pop()
+        return kept
+
+    def _clean(self, segments: list[Segment], lo: float, hi: float) -> list[Segment]:
+        """Keep times inside the chunk and non-decreasing across chunks (ms precision, as the
+        transcriber gives them)."""
+        lo, hi = round(lo, 3), round(hi, 3)
+        last = self._segments[-1].end if self._segments else 0.0
+        last_word = next((s.words[-1].end for s in reversed(self._segments) if s.words), 0.0)
+        out = []
+        for seg in segments:
+            if not any(ch.isalnum() for ch in seg.text):
+                continue
+            words = []
+            for w in seg.words:
+                ws = round(min(max(w.start, lo, last_word), hi), 3)
+                we = round(min(max(w.end, ws), hi), 3)
+                words.append(w.model_copy(update={"start": ws, "end": we}) if (ws, we) != (w.start, w.end) else w)
+                last_word = we
+            s0 = round(min(max(seg.start, lo, last), hi), 3)
+            s1 = round(min(max(seg.end, s0), hi), 3)
+            out.append(seg.model_copy(update={"start": s0, "end": s1, "words": words}))
+            last = s1
+        return out
+
+    def _merge(self) -> Transcript:
+        text = " ".join(" ".join(s.text.split()) for s in self._segments if s.text.strip())
+        options: Any = getattr(self.transcriber, "options", None)
+        return Transcript(
+            text=text,
+            segments=list(self._segments),
+            language=getattr(options, "language", None) or "en",
+            duration_s=round(self._fed_samples / self.samplerate, 3),
+            source="audio",
+            model=getattr(self.transcriber, "model_label", None),
+        )
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """[start, end) index pairs of the True runs in a boolean array."""
+    if mask.size == 0:
+        return []
+    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist()))
+
+
+def _to_mono_float32(block: np.ndarray) -> np.ndarray:
+    a = np.asarray(block)
+    if a.ndim not in (1, 2):
+        raise ValueError(f"expected a 1-D or (frames, channels) block, got shape {a.shape}")
+    if a.dtype == np.int16:
+        f = a.astype(np.float32) / np.float32(32768.0)
+    elif a.dtype.kind in "iu":
+        f = (a / float(np.iinfo(a.dtype).max)).astype(np.float32)
+    else:
+        f = np.array(a, dtype=np.float32)  # always a copy: the caller may reuse its buffer
+    if f.ndim == 2:
+        f = np.ascontiguousarray(f[:, 0]) if f.shape[1] == 1 else f.mean(axis=1).astype(np.float32)
+    return f
+
+
+class _LinearResampler:
+    """Streaming linear-interpolation resampler (speech to Whisper's 16 kHz; no filter needed
+    for the tiny model's purposes, and it keeps feed-to-chunk cost negligible)."""
+
+    def __init__(self, src: int, dst: int) -> None:
+        self.step = src / dst  # input samples per output sample
+        self.t = 0.0  # position of the next output sample, relative to buf[0]
+        self.buf = np.zeros(0, np.float32)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        buf = np.concatenate([self.buf, x]) if self.buf.size else x
+        if buf.size < 2:
+            self.buf = buf
+            return np.zeros(0, np.float32)
+        count = max(0, math.floor((buf.size - 1 - self.t) / self.step) + 1)
+        pos = self.t + self.step * np.arange(count)
+        out = np.interp(pos, np.arange(buf.size), buf).astype(np.float32)
+        nxt = self.t + self.step * count
+        keep = min(int(nxt), buf.size - 1)
+        self.buf = buf[keep:]
+        self.t = nxt - keep
+        return out
