@@ -141,16 +141,15 @@ def reply(scores: dict[str, int] | int = 4, quotes: dict[str, list[str]] | None 
         scores = {cid: scores for cid in IDS}
     quotes = quotes or {}
     body = {
-        "criteria": [
-            {
-                "criterion": cid,
+        "criteria": {
+            cid: {
                 "score": scores[cid],
                 "rationale": f"{cid}: judged against the anchors and the counts.",
                 "quotes": quotes.get(cid, []),
                 "improvement": f"Do better on {cid}.",
             }
             for cid in IDS
-        ],
+        },
         "strengths": ["clear before -> after on p99"],
         "top_fix": "State the cost ceiling up front.",
         "rewrite": "My assumption was flat traffic at 2,000 requests per second and a 100 ms p99 budget.",
@@ -245,8 +244,9 @@ def test_prompt_carries_rubric_evidence_and_delimited_transcript(server: FakeOpe
     rf = req.response_format
     assert rf["type"] == "json_schema" and rf["json_schema"]["strict"] is True
     schema = rf["json_schema"]["schema"]
-    item = schema["properties"]["criteria"]["items"]
-    assert item["properties"]["criterion"]["enum"] == IDS
+    crit = schema["properties"]["criteria"]
+    assert list(crit["properties"]) == IDS and crit["required"] == IDS and crit["additionalProperties"] is False
+    item = crit["properties"]["metrics"]
     assert item["properties"]["score"] == {"type": "integer", "minimum": 1, "maximum": 5}
     assert item["additionalProperties"] is False and schema["additionalProperties"] is False
     assert req.body["temperature"] == 0 and req.body["model"] == "fake-model"
@@ -282,16 +282,16 @@ def test_invalid_json_is_retried_once_with_the_error(server: FakeOpenAI, grader:
 
 def test_schema_violation_then_valid(server: FakeOpenAI, grader: LLMGrader) -> None:
     bad = reply(4)
-    bad["criteria"][0]["score"] = 7
+    bad["criteria"]["assumptions"]["score"] = 7
     server.enqueue(chat(bad), chat(reply(4)))
     g = grade_demo(grader)
     assert g.criteria[0].score == 4
-    assert "criteria.0.score" in server.chat_requests[1].messages[-1]["content"]
+    assert "criteria.assumptions.score" in server.chat_requests[1].messages[-1]["content"]
 
 
 def test_missing_criterion_is_named_in_the_repair_message(server: FakeOpenAI, grader: LLMGrader) -> None:
     bad = reply(4)
-    bad["criteria"] = bad["criteria"][:2]
+    del bad["criteria"]["metrics"], bad["criteria"]["delivery"]
     server.enqueue(chat(bad), chat(reply(4)))
     grade_demo(grader)
     assert "missing criteria: metrics, delivery" in server.chat_requests[1].messages[-1]["content"]
@@ -308,11 +308,11 @@ def test_invalid_twice_is_a_grader_error(server: FakeOpenAI, grader: LLMGrader) 
 
 def test_markdown_fenced_json_and_long_fields_are_tolerated() -> None:
     body = reply(3)
-    body["criteria"][0]["rationale"] = "x" * 2000
-    body["criteria"][0]["quotes"] = ["a", "b", "c", "d", "e"]
+    body["criteria"]["assumptions"]["rationale"] = "x" * 2000
+    body["criteria"]["assumptions"]["quotes"] = ["a", "b", "c", "d", "e"]
     r = parse_reply("```json\n" + json.dumps(body) + "\n```", RUBRIC)
-    assert len(r.criteria[0].rationale) <= llm_mod.MAX_RATIONALE
-    assert len(r.criteria[0].quotes) == 3
+    assert len(r.criteria["assumptions"].rationale) <= llm_mod.MAX_RATIONALE
+    assert len(r.criteria["assumptions"].quotes) == 3
 
 
 def test_truncated_output_retries_then_fails(server: FakeOpenAI, grader: LLMGrader) -> None:
@@ -716,7 +716,13 @@ def test_server_without_any_response_format_gets_plain_text_mode(server: FakeOpe
     assert grader.response_mode == "text"
 
 
-def test_criterion_ids_are_normalised_without_a_schema() -> None:
+def test_list_form_and_loose_ids_are_accepted_without_a_schema() -> None:
     body = reply(3)
-    body["criteria"][0]["criterion"] = " Assumptions "
-    assert parse_reply(json.dumps(body), RUBRIC).criteria[0].criterion == "assumptions"
+    body["criteria"] = [{"criterion": " Assumptions " if cid == "assumptions" else cid, **v}
+                        for cid, v in body["criteria"].items()]
+    r = parse_reply(json.dumps(body), RUBRIC)
+    assert list(r.criteria) == IDS and r.criteria["assumptions"].criterion == "assumptions"
+    body["criteria"][1]["criterion"] = "assumptions"
+    with pytest.raises(ValueError, match="criteria given more than once: assumptions"):
+        parse_reply(json.dumps(body), RUBRIC)
+

@@ -246,19 +246,19 @@ def _clip_list(v: Any, n: int) -> Any:
     return v[:n] if isinstance(v, list) else v
 
 
+def _criterion_id(v: str) -> str:
+    """"Assumptions" / "quantified impact" from a model without a schema -> rubric-style ids."""
+    return "_".join(str(v).strip().lower().split())
+
+
 class ReplyCriterion(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    criterion: str
+    criterion: str = Field(default="", description="only in the list form; the key in the object form")
     score: int = Field(ge=1, le=5)
     rationale: str
     quotes: list[str] = Field(default_factory=list)
     improvement: str = ""
-
-    @field_validator("criterion")
-    @classmethod
-    def _id(cls, v: str) -> str:  # "Assumptions" / "quantified impact" from a model without a schema
-        return "_".join(v.strip().lower().split())
 
     @field_validator("quotes", mode="before")
     @classmethod
@@ -281,10 +281,37 @@ class LLMGradeReply(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    criteria: list[ReplyCriterion] = Field(min_length=1)
+    criteria: dict[str, ReplyCriterion] = Field(min_length=1, description="criterion id -> its grade")
     strengths: list[str] = Field(default_factory=list)
     top_fix: str = ""
     rewrite: str = ""
+
+    @field_validator("criteria", mode="before")
+    @classmethod
+    def _keyed(cls, v: Any) -> Any:
+        if isinstance(v, list):  # [{"criterion": id, ...}], what models write without a schema
+            out: dict[str, Any] = {}
+            dupes: list[str] = []
+            for item in v:
+                if not isinstance(item, dict) or not item.get("criterion"):
+                    raise ValueError("every entry needs a 'criterion' id; prefer an object keyed by criterion id")
+                key = _criterion_id(item["criterion"])
+                if key in out:
+                    dupes.append(key)
+                out[key] = item
+            if dupes:
+                raise ValueError("criteria given more than once: " + ", ".join(sorted(set(dupes))))
+            return out
+        if isinstance(v, dict):
+            return {_criterion_id(k): item for k, item in v.items()}
+        return v
+
+    @field_validator("criteria")
+    @classmethod
+    def _name(cls, v: dict[str, ReplyCriterion]) -> dict[str, ReplyCriterion]:
+        for key, item in v.items():
+            item.criterion = key
+        return v
 
     @field_validator("strengths", mode="before")
     @classmethod
@@ -309,46 +336,57 @@ class LLMGradeReply(BaseModel):
     def check_criteria(self, rubric: Rubric) -> None:
         """Exactly the rubric's criteria, each once; raises ValueError naming what is wrong."""
         expected = [c.id for c in rubric.criteria]
-        got = [c.criterion for c in self.criteria]
+        got = list(self.criteria)
         problems: list[str] = []
         unknown = [g for g in got if g not in expected]
         missing = [e for e in expected if e not in got]
-        dupes = sorted({g for g in got if got.count(g) > 1})
         if missing:
             problems.append("missing criteria: " + ", ".join(missing))
         if unknown:
             problems.append("unknown criteria: " + ", ".join(unknown) + f" (valid ids: {', '.join(expected)})")
-        if dupes:
-            problems.append("criteria given more than once: " + ", ".join(dupes))
         if problems:
             raise ValueError("; ".join(problems))
 
 
 def reply_schema(rubric: Rubric) -> dict[str, Any]:
     """The JSON schema sent as ``response_format``: strict-mode compatible (all keys required,
-    no extra keys), with the rubric's criterion ids as an enum so small models cannot drift."""
+    no extra keys). ``criteria`` is an object with one required key per rubric criterion, not a
+    list: a grammar-constrained server then cannot skip or repeat a criterion (SmolLM2 graded
+    "ownership" four times when it was a list with an enum of ids).
+
+    Strings carry no ``maxLength``: OpenAI's strict mode does not list it, and on llama-server
+    the bounded-repetition grammar it compiles to made SmolLM2 about 6x slower (1.5 vs 9 tokens/s
+    here). Lengths are clipped after validation instead, and ``max_tokens`` bounds the whole reply.
+    """
     ids = [c.id for c in rubric.criteria]
-    text = {"type": "string"}
+
+    def text(n: int) -> dict[str, Any]:
+        return {"type": "string", "description": f"at most {n} characters"}
+
     criterion = {
         "type": "object",
         "properties": {
-            "criterion": {"type": "string", "enum": ids},
             "score": {"type": "integer", "minimum": 1, "maximum": 5},
-            "rationale": {"type": "string", "description": f"at most {MAX_RATIONALE} characters"},
-            "quotes": {"type": "array", "items": text, "maxItems": 3,
+            "rationale": text(MAX_RATIONALE),
+            "quotes": {"type": "array", "items": text(MAX_SHORT), "maxItems": 3,
                        "description": "exact quotes copied from the transcript"},
-            "improvement": text,
+            "improvement": text(MAX_IMPROVEMENT),
         },
-        "required": ["criterion", "score", "rationale", "quotes", "improvement"],
+        "required": ["score", "rationale", "quotes", "improvement"],
         "additionalProperties": False,
     }
     return {
         "type": "object",
         "properties": {
-            "criteria": {"type": "array", "items": criterion, "minItems": len(ids), "maxItems": len(ids)},
-            "strengths": {"type": "array", "items": text, "maxItems": 3},
-            "top_fix": text,
-            "rewrite": {"type": "string", "description": f"at most {MAX_REWRITE} characters"},
+            "criteria": {
+                "type": "object",
+                "properties": {cid: criterion for cid in ids},
+                "required": ids,
+                "additionalProperties": False,
+            },
+            "strengths": {"type": "array", "items": text(MAX_SHORT), "maxItems": 3},
+            "top_fix": text(MAX_IMPROVEMENT),
+            "rewrite": text(MAX_REWRITE),
         },
         "required": ["criteria", "strengths", "top_fix", "rewrite"],
         "additionalProperties": False,
@@ -547,7 +585,11 @@ class LLMGrader:
             return {"type": self.response_mode}
         return {
             "type": "json_schema",
-            "json_schema": {"name": "interview_grade", "schema": reply_schema(rubric), "strict": True},
+            "json_schema": {
+                "name": "interview_grade",
+                "schema": reply_schema(rubric),
+                "strict": True,
+            },
         }
 
     def _fall_back(self, exc: Any) -> None:
@@ -689,7 +731,7 @@ class LLMGrader:
                         "role": "user",
                         "content": (
                             f"Your reply was invalid: {problem}. Reply again with only the JSON object, "
-                            f"one entry per criterion ({', '.join(c.id for c in rubric.criteria)}), scores 1-5."
+                            f"with one key per criterion ({', '.join(c.id for c in rubric.criteria)}), scores 1-5."
                         ),
                     },
                 ]
@@ -707,7 +749,7 @@ class LLMGrader:
         usage: dict[str, int],
         started: float,
     ) -> Grade:
-        by_id = {c.criterion: c for c in reply.criteria}
+        by_id = reply.criteria
         criteria = [
             CriterionGrade(
                 criterion=c.id,
@@ -741,6 +783,7 @@ class LLMGrader:
 
 
 _SCHEMA_HINT = "The reply must validate against this JSON schema:"
+
 
 
 def _schema_hint(rubric: Rubric) -> str:
