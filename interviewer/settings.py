@@ -76,6 +76,9 @@ class LLMSettings(BaseModel):
     max_retries: int = Field(default=3, ge=0, le=10)
     temperature: float = Field(default=0.0, ge=0, le=2)
     max_tokens: int = Field(default=2000, ge=64, le=32768, description="cap on the length of the model's reply")
+    frequency_penalty: float = Field(
+        default=0.0, ge=-2, le=2, description="sent when non-zero; ~1 stops tiny local models repeating themselves"
+    )
     retry_backoff_s: float = Field(
         default=1.0, ge=0, le=60, description="first wait before retrying a 429/5xx; doubles on each retry"
     )

@@ -250,6 +250,7 @@ def test_prompt_carries_rubric_evidence_and_delimited_transcript(server: FakeOpe
     assert item["properties"]["score"] == {"type": "integer", "minimum": 1, "maximum": 5}
     assert item["additionalProperties"] is False and schema["additionalProperties"] is False
     assert req.body["temperature"] == 0 and req.body["model"] == "fake-model"
+    assert "frequency_penalty" not in req.body  # only sent when configured
     assert req.headers.get("authorization") == f"Bearer {llm_mod.PLACEHOLDER_KEY}"
 
 

