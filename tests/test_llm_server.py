@@ -3,12 +3,13 @@
 Skipped unless ``INTERVIEWER_TEST_LLM_URL`` is set. Optional: ``INTERVIEWER_TEST_LLM_MODEL``
 (default: the first model the server lists), ``INTERVIEWER_TEST_LLM_KEY`` (hosted APIs only; the
 test suite hides ``OPENAI_API_KEY``), ``INTERVIEWER_TEST_LLM_TIMEOUT`` (seconds per request,
-default 900), ``INTERVIEWER_TEST_LLM_MAX_TOKENS`` (default 1200) and
+default 900), ``INTERVIEWER_TEST_LLM_MAX_TOKENS`` (default 3000) and
 ``INTERVIEWER_TEST_LLM_FREQUENCY_PENALTY`` (default 1.0: at temperature 0 SmolLM2 otherwise loops
 "1.1.1.1..." inside the first string until max_tokens; 0 for a real model).
 
 Grammar-constrained decoding on 2 busy CPU cores is slow: SmolLM2-135M on llama-server managed
-1-9 tokens/s here, so one grading can take several minutes.
+1-9 tokens/s here; a passing run took 22 s (1810 prompt + 395 completion tokens, json_schema
+mode, 8 invented quotes dropped), a looping one several minutes.
 
 With llama.cpp's llama-server and SmolLM2-135M (Apache-2.0, 98 MB, from PyPI) - a tiny model that
 exercises the real HTTP + json_schema path; it is not a useful judge::
@@ -83,7 +84,7 @@ def _settings(model: str) -> LLMSettings:
     key = os.environ.get("INTERVIEWER_TEST_LLM_KEY")
     return LLMSettings(enabled="on", base_url=URL, model=model, api_key=SecretStr(key) if key else None,
                        timeout_s=float(os.environ.get("INTERVIEWER_TEST_LLM_TIMEOUT", "900")),
-                       max_tokens=int(os.environ.get("INTERVIEWER_TEST_LLM_MAX_TOKENS", "1200")),
+                       max_tokens=int(os.environ.get("INTERVIEWER_TEST_LLM_MAX_TOKENS", "3000")),
                        frequency_penalty=float(os.environ.get("INTERVIEWER_TEST_LLM_FREQUENCY_PENALTY", "1.0")),
                        max_retries=1)
 
