@@ -33,6 +33,8 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document i
 LlmModelOpt = Annotated[Optional[str], typer.Option("--llm-model", help="LLM model name for grading.")]
 LlmUrlOpt = Annotated[Optional[str], typer.Option("--llm-url", help="OpenAI-compatible base URL for grading.")]
 NoLlmOpt = Annotated[bool, typer.Option("--no-llm", help="Evidence-only grade: do not call an LLM.")]
+VoiceOpt = Annotated[Optional[str], typer.Option("--voice", help="auto, piper, system, openai or text.")]
+DeviceOpt = Annotated[Optional[str], typer.Option("--device", "-d", help="Input device name or index (see `interviewer devices`).")]
 
 
 def _version(value: bool) -> None:

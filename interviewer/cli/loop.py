@@ -15,7 +15,7 @@ from rich.text import Text
 
 from ..models import Track
 from .app import app, console, err_console, handles_errors
-from .commands import LlmModelOpt, LlmUrlOpt, ModelOpt, NoLlmOpt, RubricOpt, settings_from_flags, steps
+from .commands import DeviceOpt, VoiceOpt, LlmModelOpt, LlmUrlOpt, ModelOpt, NoLlmOpt, RubricOpt, settings_from_flags, steps
 
 if TYPE_CHECKING:
     from ..loop import AnswerScore, Asking, LoopReport, LoopState, PlannedRound
@@ -159,8 +159,8 @@ def loop(
     break_s: Annotated[Optional[float], typer.Option("--break-s", min=0, help="Break between rounds in seconds (default 10).")] = None,
     no_follow_ups: Annotated[bool, typer.Option("--no-follow-ups", help="Do not probe answers with follow-up questions.")] = False,
     seed: Annotated[Optional[int], typer.Option("--seed", help="Seed of the question draw (repeatable loops).")] = None,
-    voice: Annotated[Optional[str], typer.Option("--voice", help="auto, piper, system, openai or text.")] = None,
-    device: Annotated[Optional[str], typer.Option("--device", "-d", help="Input device name or index (see `interviewer devices`).")] = None,
+    voice: VoiceOpt = None,
+    device: DeviceOpt = None,
     model: ModelOpt = None,
     rubric: RubricOpt = None,
     llm_model: LlmModelOpt = None,

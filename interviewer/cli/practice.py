@@ -10,7 +10,7 @@ from rich.panel import Panel
 
 from ..models import Round
 from .app import app, console, err_console, handles_errors
-from .commands import LlmModelOpt, LlmUrlOpt, ModelOpt, NoLlmOpt, RubricOpt, TrackOpt, _show_outcome, demo, settings_from_flags, steps
+from .commands import DeviceOpt, VoiceOpt, LlmModelOpt, LlmUrlOpt, ModelOpt, NoLlmOpt, RubricOpt, TrackOpt, _show_outcome, demo, settings_from_flags, steps
 
 
 @app.command()
@@ -24,8 +24,8 @@ def practice(
     budget: Annotated[Optional[int], typer.Option("--budget", min=30, help="Answer time budget in seconds (default: the question's, 12:00).")] = None,
     overtime: Annotated[bool, typer.Option("--overtime", help="Keep recording past the budget, marked as overtime.")] = False,
     silence_stop: Annotated[Optional[float], typer.Option("--silence-stop", min=20, help="Stop after this many seconds of silence (off by default).")] = None,
-    voice: Annotated[Optional[str], typer.Option("--voice", help="auto, piper, system, openai or text.")] = None,
-    device: Annotated[Optional[str], typer.Option("--device", "-d", help="Input device name or index (see `interviewer devices`).")] = None,
+    voice: VoiceOpt = None,
+    device: DeviceOpt = None,
     model: ModelOpt = None,
     rubric: RubricOpt = None,
     llm_model: LlmModelOpt = None,
