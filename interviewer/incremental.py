@@ -15,8 +15,9 @@ Where chunks are cut
     ``max_chunk_s``, so a worker that fell behind catches up with fewer, longer chunks); with no
     such pause, at the longest short gap (>= 160 ms); in speech without any gap, at the quietest
     point, and then the next chunk restarts after the last word that ended a second before the
-    cut, as Whisper itself does between 30 s windows. Each chunk is decoded like a window of
-    the whole file (no text conditioning), so the merged transcript matches the batch one.
+    cut. ``max_chunk_s`` stays well under Whisper's 30 s window, whose last seconds it tends to
+    leave undecoded. Each chunk is decoded like a window of the whole file (no text
+    conditioning), so the merged transcript matches the batch one.
 
 Why short chunks
     Every Whisper window pays a fixed encoder pass (~1.5 CPU-s for tiny.en int8 here) whatever
@@ -25,10 +26,14 @@ Why short chunks
     the measurements (bench/bench_incremental.py).
 
 Chunk ends
-    Whisper resumes after a chunk's last word and decodes the sliver left (the VAD pad) as a
-    window of its own, through all its temperature fallbacks, often inventing "Thank you." over
-    it. So the audio handed over ends just after the last speech, and short, unlikely trailing
-    segments over silence are dropped (``_drop_edge_hallucinations``).
+    Whisper handles the end of a short window worse than a 30 s window of a long file. It
+    resumes after the last word and decodes the sliver left (the VAD pad) as a window of its
+    own, through all its temperature fallbacks, often inventing "Thank you." over it: so the
+    audio handed over ends just after the last speech, and short, unlikely trailing segments
+    over silence are dropped (``_drop_edge_hallucinations``). And it sometimes stops a clause
+    early ("... for when it", "timed out." lost): a chunk that ends mid-sentence is committed
+    up to its last sentence end and the rest is decoded again at the start of the next chunk
+    (``_unfinished_end``), as Whisper itself does between the windows of a long file.
 
 Sharing two cores with the recorder
     One worker thread. CTranslate2 releases the GIL while it computes, so the recorder's
@@ -71,6 +76,8 @@ SHORT_GAP_WINDOWS = 5  # 160 ms: longer than the stop closures inside words
 # Audio kept after the last window Silero scores as speech when a chunk ends in a pause
 # (measured: 0.05 s gave no end-of-chunk hallucinations, 0.15-0.4 s several).
 TRAILING_PAD_S = 0.05
+# A chunk's last word longer than this, over speech, means Whisper skipped what followed it.
+STRETCHED_WORD_S = 1.2
 MAX_WORDS_PER_S = 8.0  # far above any speaker; more words than that in a sliver is invented
 EDGE_MAX_LOGPROB = -0.5  # real words, even a lone last "Yes.", decode above this
 
@@ -94,10 +101,11 @@ class ChunkingOptions(BaseModel):
         "to transcribe after stop, but more chunk edges and more Whisper windows in total",
     )
     max_chunk_s: float = Field(
-        default=30.0,
+        default=20.0,
         ge=4,
         le=300,
-        description="cut at the quietest point if no pause came by this length (30 s is one Whisper window)",
+        description="cut at a short gap or the quietest point if no pause came by this length; well under "
+        "Whisper's 30 s window, whose last seconds it sometimes leaves undecoded",
     )
     min_silence_s: float = Field(
         default=0.5, ge=0.1, le=5, description="a pause must last this long to be a cut point"
@@ -414,9 +422,13 @@ class IncrementalTranscriber:
             elapsed = time.monotonic() - t0
             self._busy_s += elapsed
             if forced:
-                segments, cut = self._resume_after_last_word(segments, cut, start_s)
+                limit = start_s + cut / SAMPLE_RATE - FORCED_CUT_MARGIN_S
+                segments, cut = self._resume_after_last_word(segments, cut, start_s, limit)
             else:
                 segments = self._drop_edge_hallucinations(segments, win, start_s)
+                unfinished = self._unfinished_end(segments, win, start_s) if cut < self._pending.size else None
+                if unfinished is not None:
+                    segments, cut = self._resume_after_last_word(segments, cut, start_s, unfinished)
             self._segments.extend(self._clean(segments, start_s, start_s + cut / SAMPLE_RATE))
             self._chunks += 1
             self.chunk_bounds.append((round(start_s, 3), round(start_s + cut / SAMPLE_RATE, 3)))
@@ -426,14 +438,43 @@ class IncrementalTranscriber:
         self._probs = self._probs[cut // VAD_WINDOW :]
         self._done_samples += cut
 
+    def _unfinished_end(self, segments: list[Segment], probs: np.ndarray, start_s: float) -> float | None:
+        """Where the last finished sentence of a chunk ends, if its text stops mid-sentence.
+
+        Whisper, given a window whose speech ends early, sometimes stops decoding a clause or
+        two before the end ("... a fallback for when it", "timed out." gone) and the aligner
+        stretches the last word over what it skipped. A chunk whose last word does not end a
+        sentence, or lasts over a second of speech, is therefore committed only up to its last
+        sentence end; the rest is decoded again, with what follows, in the next chunk.
+        """
+        words = [w for seg in segments for w in seg.words]
+        if not words:
+            return None
+        last = words[-1]
+        lo = int((last.start - start_s + 0.5) * SAMPLE_RATE / VAD_WINDOW)
+        hi = int((last.end - start_s) * SAMPLE_RATE / VAD_WINDOW)
+        span = probs[lo:hi]
+        stretched = (
+            last.end - last.start >= STRETCHED_WORD_S
+            and span.size > 0
+            and float((span >= self.options.vad_threshold).mean()) >= 0.5
+        )
+        if _ends_sentence(last.text) and not stretched:
+            return None
+        ends = [w.end for w in words[:-1] if _ends_sentence(w.text)]
+        if not ends:
+            return None
+        log.debug("chunk ends mid-sentence (%r%s): decoding from %.2f s again", last.text,
+                  ", stretched" if stretched else "", max(ends))
+        return max(ends)
+
     def _resume_after_last_word(
-        self, segments: list[Segment], cut: int, start_s: float
+        self, segments: list[Segment], cut: int, start_s: float, limit: float
     ) -> tuple[list[Segment], int]:
-        """After a cut inside speech, keep the words that end a margin before it and start the
-        next chunk right after them (what Whisper itself does between 30 s windows), so the
-        word the cut went through, and any text invented over the cut-off tail, are decoded
-        again with their context in the next chunk."""
-        limit = start_s + cut / SAMPLE_RATE - FORCED_CUT_MARGIN_S
+        """Keep the words that end by ``limit`` and start the next chunk right after them (what
+        Whisper itself does between 30 s windows). After a cut inside speech, ``limit`` is a
+        margin before the cut, so the word the cut went through, and any text invented over the
+        cut-off tail, are decoded again with their context in the next chunk."""
         ends = [w.end for seg in segments for w in seg.words if w.end <= limit]
         if not ends or (max(ends) - start_s) < self.options.min_chunk_s / 2:
             return segments, cut  # no word timestamps (or nothing usable): keep the cut
@@ -514,6 +555,10 @@ class IncrementalTranscriber:
             source="audio",
             model=getattr(self.transcriber, "model_label", None),
         )
+
+
+def _ends_sentence(word: str) -> bool:
+    return word.rstrip().rstrip("\"')]").endswith((".", "?", "!"))
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
