@@ -40,6 +40,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from interviewer.audio import resample  # noqa: E402
 from interviewer.incremental import ChunkingOptions, IncrementalTranscriber  # noqa: E402
 from interviewer.settings import WhisperSettings  # noqa: E402
 from interviewer.transcribe import WhisperTranscriber  # noqa: E402
@@ -127,19 +128,6 @@ def script(paragraphs: int, seed: int = 7) -> list[list[str]]:
     return out
 
 
-def _resample(audio: np.ndarray, src_rate: int) -> np.ndarray:
-    import av
-
-    if src_rate == SR:
-        return audio.astype(np.float32)
-    resampler = av.AudioResampler(format="flt", layout="mono", rate=SR)
-    frame = av.AudioFrame.from_ndarray(audio.astype(np.float32)[None, :], format="flt", layout="mono")
-    frame.sample_rate = src_rate
-    parts = [f.to_ndarray()[0] for f in resampler.resample(frame)]
-    parts += [f.to_ndarray()[0] for f in resampler.resample(None)]
-    return np.concatenate(parts).astype(np.float32)
-
-
 def synthesize(minutes: float, seed: int = 7, log=print) -> tuple[np.ndarray, str]:
     """Speak paragraphs until ``minutes`` of audio: natural sentence gaps (0.15-0.7 s), paragraph
     gaps (1-3 s), now and then a long thinking pause, and one run-on paragraph with only
@@ -160,7 +148,7 @@ def synthesize(minutes: float, seed: int = 7, log=print) -> tuple[np.ndarray, st
         run_on = p == 1
         for sentence in paragraph:
             for chunk in voice.synthesize(sentence):
-                audio = _resample(chunk.audio_float_array, chunk.sample_rate)
+                audio = resample(chunk.audio_float_array, chunk.sample_rate)
                 parts.append(audio)
                 total += audio.size
             said.append(sentence)

@@ -15,6 +15,8 @@ import numpy as np
 
 from .errors import AudioFileError, MissingDependency
 
+SAMPLE_RATE_HZ = 16000  # what Whisper expects
+
 log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16000
@@ -92,3 +94,17 @@ def check_level(audio: np.ndarray, path: Path | str) -> None:
 
 def duration_s(audio: np.ndarray) -> float:
     return audio.shape[0] / SAMPLE_RATE
+
+
+def resample(audio: np.ndarray, src_rate: int, dst_rate: int = SAMPLE_RATE_HZ) -> np.ndarray:
+    """Band-limited resampling of mono float audio through PyAV (libswresample)."""
+    import av
+
+    if src_rate == dst_rate:
+        return audio.astype(np.float32)
+    resampler = av.AudioResampler(format="flt", layout="mono", rate=dst_rate)
+    frame = av.AudioFrame.from_ndarray(audio.astype(np.float32)[None, :], format="flt", layout="mono")
+    frame.sample_rate = src_rate
+    out = [f.to_ndarray()[0] for f in resampler.resample(frame)]
+    out += [f.to_ndarray()[0] for f in resampler.resample(None)]
+    return np.concatenate(out).astype(np.float32)

