@@ -107,11 +107,9 @@ def check_data(_: Settings) -> Check:
     try:
         rubrics = [load_rubric(p) for p in sorted(rubrics_dir().glob("*.yaml"))]
         find_rubric("core")
-        detail = f"{len(rubrics)} rubric(s)"
-        if importlib.util.find_spec("interviewer.bank") is not None:
-            from .bank import load_bank
+        from .bank import load_bank
 
-            detail = f"{len(load_bank())} questions, " + detail
+        detail = f"{len(load_bank())} questions, {len(rubrics)} rubric(s)"
     except InterviewerError as exc:
         return Check("Question bank and rubrics", "fail", str(exc), "fix the file named in the message")
     return Check("Question bank and rubrics", "ok", detail)
