@@ -57,7 +57,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .errors import InterviewerError, TranscriptionError
-from .models import Segment, Transcript
+from .models import Segment, Transcript, join_words
 
 log = logging.getLogger(__name__)
 
@@ -486,7 +486,7 @@ class IncrementalTranscriber:
                 continue
             words = [w for w in seg.words if w.end <= last]
             if words:
-                text = " ".join(w.text for w in words)
+                text = join_words(words)
                 kept.append(seg.model_copy(update={"end": words[-1].end, "text": text, "words": words}))
             break
         return kept, int(round((last - start_s) * SAMPLE_RATE))

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: words keep Whisper's leading space; quality, grade flags
 
 DEFAULT_TIME_BUDGET_S = 12 * 60
 
@@ -25,10 +25,28 @@ class _Model(BaseModel):
 
 
 class Word(_Model):
+    """One recognised word. ``text`` is verbatim from Whisper, leading space included
+    (" I", " 20", ",000", "%"), so ``join_words`` rebuilds exactly what was said ("20,000");
+    sessions saved before schema 2 hold stripped words, which ``join_words`` also handles."""
+
     text: str
     start: float = Field(ge=0, description="seconds from the start of the answer")
     end: float = Field(ge=0)
     probability: float | None = Field(default=None, ge=0, le=1)
+    uncertain: bool = Field(
+        default=False, description="recognised with low confidence: shown as uncertain, never quoted as proof"
+    )
+
+
+def join_words(words: list[Word]) -> str:
+    """The text of consecutive words as it was said, with Whisper's own spacing ("20,000",
+    "3.1%", "trade-offs"). Sessions saved before transcript schema 2 hold words stripped of
+    their space (no word has a leading space): those are joined with one space each."""
+    if not words:
+        return ""
+    verbatim = any(w.text[:1].isspace() for w in words)
+    raw = "".join(w.text for w in words) if verbatim else " ".join(w.text for w in words)
+    return " ".join(raw.split())
 
 
 class Segment(_Model):
@@ -40,6 +58,18 @@ class Segment(_Model):
     avg_logprob: float | None = None
 
 
+class TranscriptQuality(_Model):
+    """How far the transcript can be trusted; computed from faster-whisper's own confidences."""
+
+    avg_logprob: float | None = Field(default=None, description="duration-weighted mean of the segments' avg_logprob")
+    mean_word_probability: float | None = Field(default=None, ge=0, le=1)
+    uncertain_words: int = Field(default=0, ge=0, description="words marked uncertain (low probability)")
+    word_count: int = Field(default=0, ge=0)
+    speech_s: float | None = Field(default=None, ge=0, description="seconds of speech (first to last word, minus long pauses)")
+    reliable: bool = Field(default=True, description="False: probably not English, not speech, or mostly unintelligible")
+    warnings: list[str] = Field(default_factory=list, description="plain sentences shown before the report")
+
+
 class Transcript(_Model):
     text: str
     segments: list[Segment] = Field(default_factory=list)
@@ -49,6 +79,7 @@ class Transcript(_Model):
     )
     source: Literal["audio", "text"] = "audio"
     model: str | None = Field(default=None, description="speech model that produced it")
+    quality: TranscriptQuality | None = Field(default=None, description="None for a pasted text transcript")
 
     @property
     def words(self) -> list[Word]:
@@ -170,6 +201,17 @@ class DeliveryEvidence(_Model):
     overtime_s: float | None = None
 
 
+class SignalCoverage(_Model):
+    """Whether the answer shows one of the question's ``signals`` (what a strong answer shows)."""
+
+    signal: str
+    status: Literal["covered", "partly", "missing", "needs_llm"] = Field(
+        description="needs_llm: rules cannot judge this signal; only the LLM grade says"
+    )
+    quotes: list[str] = Field(default_factory=list, max_length=3)
+    note: str | None = None
+
+
 class Evidence(_Model):
     ownership: OwnershipEvidence = Field(default_factory=OwnershipEvidence)
     impact: ImpactEvidence = Field(default_factory=ImpactEvidence)
@@ -202,6 +244,10 @@ class Grade(_Model):
     top_fix: str | None = None
     rewrite: str | None = None
     dropped_quotes: int = 0
+    flags: list[str] = Field(
+        default_factory=list,
+        description='grade-level warnings, e.g. "unreliable_transcript", "unfinished_answer"',
+    )
     created_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
     latency_s: float | None = None
     usage: dict[str, int] = Field(default_factory=dict)

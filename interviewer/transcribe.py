@@ -282,9 +282,11 @@ def _clamp(t: float, total: float) -> float:
 
 
 def _segment(seg: Any, offset: float, total: float) -> Segment:
+    # Words keep Whisper's own leading space (" 20", ",000"): join_words then rebuilds
+    # "20,000" and "3.1%" as said, where re-spacing stripped words gave "20 ,000".
     words = [
         Word(
-            text=w.word.strip(),
+            text=w.word,
             start=round(offset + _clamp(w.start, total), 3),
             end=round(offset + _clamp(max(w.end, w.start), total), 3),
             probability=min(max(float(w.probability), 0.0), 1.0),
