@@ -212,11 +212,75 @@ class SignalCoverage(_Model):
     note: str | None = None
 
 
+class StarEvidence(_Model):
+    """Which STAR parts the answer has, each with the first sentence that shows it."""
+
+    situation: Finding | None = None
+    task: Finding | None = None
+    action: Finding | None = None
+    result: Finding | None = None
+    quantified_results: list[Finding] = Field(
+        default_factory=list, description="result sentences that carry a number, a before->after or a delta"
+    )
+
+    @property
+    def present(self) -> list[str]:
+        return [p for p in STAR_PARTS if getattr(self, p) is not None]
+
+    @property
+    def missing(self) -> list[str]:
+        return [p for p in STAR_PARTS if getattr(self, p) is None]
+
+
+STAR_PARTS = ("situation", "task", "action", "result")
+
+
+class ComplexityMention(_Model):
+    """One time or space complexity the answer states."""
+
+    quote: str = Field(description="the sentence it was said in")
+    start: float | None = None
+    end: float | None = None
+    kind: Literal["time", "space"]
+    cls: str | None = Field(
+        default=None, description='normalised class ("1", "n", "nlogn", "n^2"...); None when unnamed ("time complexity")'
+    )
+
+
+class StructureEvidence(_Model):
+    """How the answer is built and what judgement it shows: STAR, trade-offs, complexity, rigor,
+    edge cases, clarifying up front. Cue phrases, not understanding: they hear that a trade-off
+    was named, not whether it was a good one."""
+
+    star: StarEvidence = Field(default_factory=StarEvidence)
+    tradeoffs: list[Finding] = Field(default_factory=list, description="sentences weighing options or a cost")
+    complexity: list[ComplexityMention] = Field(default_factory=list)
+    rigor: list[Finding] = Field(
+        default_factory=list, description="validation practices named, one finding per practice; detail = the practice"
+    )
+    edge_cases: list[Finding] = Field(default_factory=list, description="sentences naming edge cases or testing aloud")
+    upfront: list[Finding] = Field(
+        default_factory=list, description="clarifying questions and assumption statements in the first third"
+    )
+
+
+EVIDENCE_VERSION = 2  # 2: structure and signals; 1 (no "version" in the file): before them
+
+
 class Evidence(_Model):
+    version: int = Field(
+        default=EVIDENCE_VERSION,
+        description="1 for evidence saved before structure and signals were measured (they are empty "
+        "then; the store sets it when evidence.json has no version)",
+    )
     ownership: OwnershipEvidence = Field(default_factory=OwnershipEvidence)
     impact: ImpactEvidence = Field(default_factory=ImpactEvidence)
     assumptions: AssumptionEvidence = Field(default_factory=AssumptionEvidence)
     delivery: DeliveryEvidence = Field(default_factory=DeliveryEvidence)
+    structure: StructureEvidence = Field(default_factory=StructureEvidence)
+    signals: list[SignalCoverage] = Field(
+        default_factory=list, description="each of the question's signals as the rules judge it"
+    )
 
 
 # --- grade ------------------------------------------------------------------------------------

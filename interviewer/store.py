@@ -285,6 +285,13 @@ class Store:
         except (OSError, ValidationError, UnicodeDecodeError) as exc:
             raise StoreError(f"saved file {path} is damaged: {str(exc).splitlines()[0]}") from None
 
+    def _read_evidence(self, path: Path) -> Evidence | None:
+        evidence = self._read(path, Evidence)
+        if evidence is not None and "version" not in evidence.model_fields_set:
+            # Saved before evidence had a version (schema 1): no structure or signals measured.
+            evidence.version = 1
+        return evidence
+
     def list(self, limit: int | None = 20, question_id: str | None = None) -> list[SessionRow]:
         self.ensure_ready()
         sql = """
@@ -338,7 +345,7 @@ class Store:
         saved = SavedSession(
             meta=meta, folder=folder,
             transcript=self._read(folder / "transcript.json", Transcript),
-            evidence=self._read(folder / "evidence.json", Evidence),
+            evidence=self._read_evidence(folder / "evidence.json"),
         )
         saved.grades = [g for p in sorted((folder / "grades").glob("*.json")) if (g := self._read(p, Grade))]
         return saved
