@@ -308,6 +308,11 @@ class Grade(_Model):
     top_fix: str | None = None
     rewrite: str | None = None
     dropped_quotes: int = 0
+    signals: list[SignalCoverage] = Field(
+        default_factory=list,
+        description="the question's signals as this grade judges them (the LLM with quotes; the "
+        "evidence-only grade copies the rules' Evidence.signals, needs_llm where rules cannot tell)",
+    )
     flags: list[str] = Field(
         default_factory=list,
         description='grade-level warnings, e.g. "unreliable_transcript", "unfinished_answer"',
