@@ -39,6 +39,14 @@ class StoreError(InterviewerError):
     """The session store (folders + SQLite index) could not be read or written."""
 
 
+class StoreBusy(StoreError):
+    """Another process held the session index's write lock for longer than the busy timeout."""
+
+
+class DiskFull(StoreError):
+    """No space left where the sessions are kept."""
+
+
 class SessionNotFound(StoreError):
     """No saved session has the given id."""
 

@@ -9,14 +9,21 @@ Layout of ``<sessions_dir>/<id>/``::
     grades/001-evidence.json, 002-llm.json ...   every grade ever made, oldest first
 
 Files are written atomically (temp file + rename), so a crash never leaves half a JSON file.
-The index (``index.sqlite``) only mirrors the folders and can be rebuilt from them.
+The index (``index.sqlite``) only mirrors the folders and can be rebuilt from them: a session
+whose folder exists but whose row is missing (a kill between the two writes) is found by id in
+the folders and indexed on the way. Several processes may share a store: index writes wait up to
+``BUSY_TIMEOUT_S`` for another's lock, migrations run inside one ``BEGIN IMMEDIATE``, and
+``rebuild_index`` rewrites a working index inside one transaction instead of deleting it.
+Reading commands never write, so they work on a full or read-only disk.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
+import time
 import secrets
 import shutil
 import sqlite3
@@ -29,12 +36,17 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import SessionNotFound, StoreError
+from .errors import DiskFull, SessionNotFound, StoreBusy, StoreError
 from .models import Evidence, Grade, SessionMeta, SessionStatus, Transcript
 
 log = logging.getLogger(__name__)
 
 INDEX_NAME = "index.sqlite"
+# Another process's index write (a grade, a migration) takes milliseconds and even a reindex of
+# hundreds of sessions well under a second; a lock held longer than this is reported as busy.
+BUSY_TIMEOUT_S = 15.0
+# A temp file older than this was left by a process that died mid-write (live writes take ms).
+STALE_TMP_S = 60.0
 
 # Named migrations, applied in order and recorded by name (the pattern of simonw/llm).
 # Never edit one that has shipped: add a new one.
@@ -110,9 +122,94 @@ class SessionRow:
     scores: dict[str, int]
 
 
+@dataclass
+class ReindexResult:
+    indexed: int
+    damaged: list[tuple[str, str]] = field(default_factory=list)  # (folder name, what is wrong)
+
+
 def new_session_id(now: datetime | None = None) -> str:
     now = now or datetime.now(timezone.utc)
     return now.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
+
+
+def _existing_parent(path: Path) -> Path:
+    for p in (path, *path.parents):
+        if p.exists():
+            return p
+    return Path(".")
+
+
+def disk_full(path: Path, need_bytes: int | None = None) -> DiskFull:
+    """The one-line "disk full" error for a write to ``path``, with the space free and needed."""
+    try:
+        free = shutil.disk_usage(_existing_parent(path)).free
+    except OSError:
+        free = None
+    have = f"{free / 1e6:.1f} MB free" if free is not None else "no space left"
+    need = f", about {max(need_bytes, 1) / 1e6:.1f} MB needed" if need_bytes else ""
+    return DiskFull(
+        f"disk full: cannot write {path} ({have}{need})",
+        hint="free some space; what was already saved is kept, and `interviewer regrade ID` finishes the session",
+    )
+
+
+def os_error(path: Path, exc: OSError, need_bytes: int | None = None) -> StoreError:
+    """A store error for a failed file operation: disk full, or the OS's own reason."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return disk_full(path, need_bytes)
+    return StoreError(f"cannot write {path}: {exc.strerror or exc}")
+
+
+def _index_error(path: Path, exc: sqlite3.Error) -> StoreError:
+    msg = str(exc).lower()
+    if "locked" in msg or "busy" in msg:
+        return StoreBusy(
+            f"the session index {path} is busy: another interviewer process held it for over {BUSY_TIMEOUT_S:.0f} s",
+            hint="try again in a moment; the session folder is kept and `interviewer regrade ID` finishes it",
+        )
+    if "full" in msg:
+        return disk_full(path)
+    if "readonly" in msg or "read-only" in msg:
+        return StoreError(
+            f"the session index {path} is read-only",
+            hint="reading commands still work; make the folder writable to save new sessions",
+        )
+    return StoreError(
+        f"session index {path} is unusable: {exc}",
+        hint="run `interviewer reindex` (it rebuilds the index from the session folders)",
+    )
+
+
+def _damaged(path: Path, exc: Exception) -> StoreError:
+    if isinstance(exc, ValidationError):
+        err = exc.errors()[0]
+        where = ".".join(str(x) for x in err.get("loc", ()))
+        what = "not valid JSON" if err.get("type") == "json_invalid" else f"{where or 'value'}: {err.get('msg')}"
+    else:
+        what = getattr(exc, "strerror", None) or str(exc).splitlines()[0]
+    return StoreError(
+        f"saved file {path} is damaged ({what})",
+        hint="fix that file or move its session folder out of the sessions directory; "
+        "`interviewer reindex` lists every damaged session",
+    )
+
+
+def _sweep_tmp(folder: Path) -> None:
+    """Remove temp files a killed process left behind (never a live writer's: age-gated)."""
+    now = time.time()
+    for d in (folder, folder / "grades"):
+        try:
+            for tmp in d.glob(".*.tmp"):
+                if now - tmp.stat().st_mtime > STALE_TMP_S:
+                    tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
+def _statements(sql: str) -> list[str]:
+    # Migrations hold no semicolons inside strings; executescript() would COMMIT first.
+    return [part.strip() for part in sql.split(";") if part.strip()]
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -137,42 +234,50 @@ class Store:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._ready = False
+        self._ready = False  # checked writable and migrated
+        self._readable = False  # migrated (reading needs no write check)
 
     # -- set-up ------------------------------------------------------------------------------
 
-    def ensure_ready(self) -> None:
-        """Create the root and the index; an unwritable place is a one-line StoreError."""
-        if self._ready:
+    def ensure_ready(self, *, write: bool = True) -> None:
+        """Create the root and the index; an unwritable place is a one-line StoreError.
+
+        ``write=False`` (reading commands) skips the write check, so history and show work on
+        a full or read-only disk whose index is up to date."""
+        if self._ready or (not write and self._readable):
             return
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            probe = self.root / f".write-test-{os.getpid()}"
-            probe.write_text("ok")
-            probe.unlink()
+            if write:
+                probe = self.root / f".write-test-{os.getpid()}"
+                probe.write_text("ok")
+                probe.unlink()
         except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise disk_full(self.root) from None
             raise StoreError(
                 f"cannot write to the sessions directory {self.root}: {exc.strerror or exc}",
                 hint="set INTERVIEWER_HOME or recordings_dir to a writable folder",
             ) from None
         with self._db() as db:
             migrate(db)
-        self._ready = True
+        self._readable = True
+        self._ready = write
 
     @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        path = self.root / INDEX_NAME
+    def _db(self, path: Path | None = None) -> Iterator[sqlite3.Connection]:
+        path = path or self.root / INDEX_NAME
         try:
-            db = sqlite3.connect(path, timeout=10)
+            db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S)
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot open the session index {path}: {exc}") from None
-        db.row_factory = sqlite3.Row
-        db.execute("PRAGMA foreign_keys = ON")
+            raise _index_error(path, exc) from None
         try:
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA foreign_keys = ON")
             with db:
                 yield db
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"session index {path} is unusable: {exc}", hint="run `interviewer reindex`") from None
+        except sqlite3.Error as exc:
+            raise _index_error(path, exc) from None
         finally:
             db.close()
 
@@ -182,15 +287,23 @@ class Store:
         """Make the folder, copy the audio in and index the session before anything slow runs."""
         self.ensure_ready()
         folder = self.root / meta.id
+        existed = folder.exists()
+        need = None
         try:
             folder.mkdir(parents=False, exist_ok=True)
             (folder / "grades").mkdir(exist_ok=True)
             if audio is not None and audio.resolve() != (folder / audio.name).resolve():
                 target = folder / f"answer{audio.suffix.lower()}"
+                need = audio.stat().st_size
                 shutil.copy2(audio, target)
                 meta = meta.model_copy(update={"audio_file": target.name})
             _atomic_write(folder / "session.json", _dump(meta))
         except OSError as exc:
+            if not existed:
+                # The input file is the user's own and untouched: leave no half-copied folder.
+                shutil.rmtree(folder, ignore_errors=True)
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise disk_full(folder, need) from None
             raise StoreError(f"cannot save session in {folder}: {exc.strerror or exc}") from None
         self._index(meta)
         return SavedSession(meta=meta, folder=folder)
@@ -225,50 +338,57 @@ class Store:
             path.parent.mkdir(parents=True, exist_ok=True)
             _atomic_write(path, text)
         except OSError as exc:
-            raise StoreError(f"cannot write {path}: {exc.strerror or exc}") from None
+            raise os_error(path, exc, len(text.encode())) from None
 
     def _index_grade(self, session_id: str, seq: int, grade: Grade) -> None:
         with self._db() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO grades VALUES (?,?,?,?,?,?,?,?,?)",
-                (
-                    session_id, seq, grade.created_at.isoformat(), grade.grader, grade.model,
-                    grade.prompt_version, grade.rubric_id, grade.overall,
-                    json.dumps({c.criterion: c.score for c in grade.criteria}),
-                ),
-            )
+            _grade_row(db, session_id, seq, grade)
 
     def _index(self, meta: SessionMeta) -> None:
         with self._db() as db:
-            db.execute(
-                """INSERT INTO sessions VALUES (?,?,?,?,?,?,?,?,?,?,?)
-                   ON CONFLICT(id) DO UPDATE SET status=excluded.status, finished=excluded.finished,
-                   duration_s=excluded.duration_s, track=excluded.track""",
-                (
-                    meta.id, meta.created_at.isoformat(), meta.question.id, meta.question.text,
-                    meta.question.round.value, meta.track.value if meta.track else None,
-                    meta.status.value, meta.source, int(meta.finished), meta.duration_s,
-                    meta.question.time_budget_s,
-                ),
-            )
+            _session_row(db, meta)
 
     # -- reading -----------------------------------------------------------------------------
 
     def resolve_id(self, ref: str) -> str:
-        """A full id, a unique prefix, or 'last'/'latest'."""
-        self.ensure_ready()
+        """A full id, a unique prefix, or 'last'/'latest'. Ids are not patterns ("%" is a
+        character); an id missing from the index is looked up in the folders."""
+        self.ensure_ready(write=False)
         with self._db() as db:
             if ref in {"last", "latest"}:
                 row = db.execute("SELECT id FROM sessions ORDER BY created_at DESC, id DESC LIMIT 1").fetchone()
                 if row is None:
                     raise SessionNotFound("no saved sessions yet (try `interviewer demo`)")
                 return row["id"]
-            rows = db.execute("SELECT id FROM sessions WHERE id LIKE ? || '%' ORDER BY id", (ref,)).fetchall()
+            rows = [r["id"] for r in db.execute(
+                "SELECT id FROM sessions WHERE substr(id, 1, ?) = ? ORDER BY id", (len(ref), ref)
+            )]
+        if not rows:
+            rows = self._find_unindexed(ref)
         if not rows:
             raise SessionNotFound(f"no session '{ref}' (see `interviewer history`)")
-        if len(rows) > 1 and rows[0]["id"] != ref:
+        if len(rows) > 1 and rows[0] != ref:
             raise SessionNotFound(f"'{ref}' matches {len(rows)} sessions; give more characters of the id")
-        return rows[0]["id"]
+        return rows[0]
+
+    def _find_unindexed(self, ref: str) -> list[str]:
+        """Session folders matching ``ref`` that the index lacks (a process killed between the
+        folder and its row): indexed now when the store is writable."""
+        if not ref or ref.startswith(".") or "/" in ref or os.sep in ref or not self.root.is_dir():
+            return []
+        found = sorted(p.name for p in self.root.iterdir() if p.name.startswith(ref) and (p / "session.json").is_file())
+        for name in found:
+            _sweep_tmp(self.root / name)
+            try:
+                saved = self.load_folder(self.root / name)
+                with self._db() as db:
+                    _session_row(db, saved.meta)
+                    for seq, grade in enumerate(saved.grades, start=1):
+                        _grade_row(db, saved.meta.id, seq, grade)
+                log.info("session %s was missing from the index: indexed it", name)
+            except StoreError as exc:
+                log.warning("session %s is not indexed and could not be indexed: %s", name, exc)
+        return found
 
     def load(self, ref: str) -> SavedSession:
         sid = self.resolve_id(ref)
@@ -283,7 +403,7 @@ class Store:
         try:
             return model.model_validate_json(path.read_text(encoding="utf-8"))
         except (OSError, ValidationError, UnicodeDecodeError) as exc:
-            raise StoreError(f"saved file {path} is damaged: {str(exc).splitlines()[0]}") from None
+            raise _damaged(path, exc) from None
 
     def _read_evidence(self, path: Path) -> Evidence | None:
         evidence = self._read(path, Evidence)
@@ -293,7 +413,7 @@ class Store:
         return evidence
 
     def list(self, limit: int | None = 20, question_id: str | None = None) -> list[SessionRow]:
-        self.ensure_ready()
+        self.ensure_ready(write=False)
         sql = """
             SELECT s.*, g.overall, g.grader, g.scores FROM sessions s
             LEFT JOIN grades g ON g.session_id = s.id AND g.seq = (
@@ -321,24 +441,65 @@ class Store:
             for r in rows
         ]
 
-    def rebuild_index(self) -> int:
-        """Re-create the index from the session folders (after a damaged or deleted index)."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        (self.root / INDEX_NAME).unlink(missing_ok=True)
-        self._ready = False
-        self.ensure_ready()
-        count = 0
-        for folder in sorted(p for p in self.root.iterdir() if (p / "session.json").is_file()):
-            try:
-                saved = self.load_folder(folder)
-            except StoreError as exc:
-                log.warning("skipping %s: %s", folder, exc)
+    def rebuild_index(self) -> ReindexResult:
+        """Re-create the index from the session folders (after a damaged or deleted index).
+
+        A working index is rewritten inside one transaction (other processes wait, nothing of
+        theirs is lost, a full disk rolls back to the old index); an unusable one is replaced by
+        a new file built beside it and swapped in atomically. Damaged folders are listed."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise os_error(self.root, exc) from None
+        sessions, damaged = [], []
+        for folder in sorted(p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+            _sweep_tmp(folder)
+            if not (folder / "session.json").is_file():
+                if any(f.is_file() for f in folder.rglob("*")):
+                    damaged.append((folder.name, "no session.json (a save was cut off); its files are kept"))
                 continue
-            self._index(saved.meta)
-            for seq, grade in enumerate(saved.grades, start=1):
-                self._index_grade(saved.meta.id, seq, grade)
-            count += 1
-        return count
+            try:
+                sessions.append(self.load_folder(folder))
+            except StoreError as exc:
+                damaged.append((folder.name, str(exc)))
+        target = self.root / INDEX_NAME
+        if self._index_works(target):
+            self._fill(target, sessions, clear=True)
+        else:
+            tmp = self.root / f".{INDEX_NAME}.{os.getpid()}.tmp"
+            try:
+                tmp.unlink(missing_ok=True)
+                self._fill(tmp, sessions, clear=False)
+                os.replace(tmp, target)
+            except OSError as exc:
+                raise os_error(target, exc) from None
+            finally:
+                tmp.unlink(missing_ok=True)
+        self._ready = self._readable = False
+        return ReindexResult(indexed=len(sessions), damaged=damaged)
+
+    def _index_works(self, path: Path) -> bool:
+        if not path.is_file():
+            return False
+        try:
+            with self._db(path) as db:
+                return db.execute("PRAGMA quick_check").fetchone()[0] == "ok" and bool(_applied(db))
+        except StoreBusy:
+            raise
+        except StoreError:
+            return False
+
+    def _fill(self, path: Path, sessions: list[SavedSession], *, clear: bool) -> None:
+        with self._db(path) as db:
+            migrate(db)
+            db.execute("BEGIN IMMEDIATE")
+            if clear:
+                db.execute("DELETE FROM grades")
+                db.execute("DELETE FROM sessions")
+            for saved in sessions:
+                _session_row(db, saved.meta)
+                for seq, grade in enumerate(saved.grades, start=1):
+                    _grade_row(db, saved.meta.id, seq, grade)
 
     def load_folder(self, folder: Path) -> SavedSession:
         meta = self._read(folder / "session.json", SessionMeta)
@@ -351,15 +512,68 @@ class Store:
         return saved
 
 
+def _session_row(db: sqlite3.Connection, meta: SessionMeta) -> None:
+    db.execute(
+        """INSERT INTO sessions VALUES (?,?,?,?,?,?,?,?,?,?,?)
+           ON CONFLICT(id) DO UPDATE SET status=excluded.status, finished=excluded.finished,
+           duration_s=excluded.duration_s, track=excluded.track""",
+        (
+            meta.id, meta.created_at.isoformat(), meta.question.id, meta.question.text,
+            meta.question.round.value, meta.track.value if meta.track else None,
+            meta.status.value, meta.source, int(meta.finished), meta.duration_s,
+            meta.question.time_budget_s,
+        ),
+    )
+
+
+def _grade_row(db: sqlite3.Connection, session_id: str, seq: int, grade: Grade) -> None:
+    db.execute(
+        "INSERT OR REPLACE INTO grades VALUES (?,?,?,?,?,?,?,?,?)",
+        (
+            session_id, seq, grade.created_at.isoformat(), grade.grader, grade.model,
+            grade.prompt_version, grade.rubric_id, grade.overall,
+            json.dumps({c.criterion: c.score for c in grade.criteria}),
+        ),
+    )
+
+
+def _applied(db: sqlite3.Connection) -> set[str]:
+    if db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='_migrations'").fetchone() is None:
+        return set()
+    return {r[0] for r in db.execute("SELECT name FROM _migrations")}
+
+
 def migrate(db: sqlite3.Connection) -> list[str]:
-    """Apply the migrations not yet recorded; returns the names applied."""
-    db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
-    done = {r[0] for r in db.execute("SELECT name FROM _migrations")}
-    applied = []
-    for name, sql in MIGRATIONS:
-        if name in done:
-            continue
-        db.executescript(f"BEGIN; {sql}; INSERT INTO _migrations VALUES ('{name}', '{datetime.now(timezone.utc).isoformat()}'); COMMIT;")
-        applied.append(name)
+    """Apply the migrations not yet recorded; returns the names applied.
+
+    Up to date: reads only (works on a read-only disk). Otherwise one ``BEGIN IMMEDIATE``
+    transaction re-reads what is applied and applies the rest, so processes racing on a new
+    store apply each migration once (one waits for the other's lock)."""
+    if all(name in _applied(db) for name, _ in MIGRATIONS):
+        return []
+    if db.in_transaction:
+        db.commit()
+    previous = db.isolation_level
+    db.isolation_level = None  # explicit transaction control below
+    applied: list[str] = []
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+            done = _applied(db)
+            for name, sql in MIGRATIONS:
+                if name in done:
+                    continue
+                for statement in _statements(sql):
+                    db.execute(statement)
+                db.execute("INSERT INTO _migrations VALUES (?, ?)", (name, datetime.now(timezone.utc).isoformat()))
+                applied.append(name)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+    finally:
+        db.isolation_level = previous
+    for name in applied:
         log.info("applied migration %s", name)
     return applied

@@ -113,7 +113,7 @@ def test_rebuild_index_from_folders(tmp_path: Path) -> None:
     (tmp_path / INDEX_NAME).write_bytes(b"this is not a database")
     with pytest.raises(StoreError, match="reindex|unusable|not a database"):
         Store(tmp_path).list()
-    assert Store(tmp_path).rebuild_index() == 1
+    assert Store(tmp_path).rebuild_index().indexed == 1
     (row,) = Store(tmp_path).list()
     assert row.id == saved.meta.id and row.overall == 3.0
 

@@ -296,8 +296,10 @@ def reindex() -> None:
     """Rebuild the session index from the session folders (after a damaged or deleted index)."""
     from ..store import Store
 
-    count = Store(load_settings().sessions_dir).rebuild_index()
-    console.print(f"re-indexed {count} session(s)")
+    result = Store(load_settings().sessions_dir).rebuild_index()
+    console.print(f"re-indexed {result.indexed} session(s)")
+    for name, problem in result.damaged:
+        console.print(f"[yellow]damaged, not indexed:[/] {name}: {problem}", markup=True, highlight=False)
 
 
 @app.command()
