@@ -115,7 +115,8 @@ Dimension = Literal[
 
 class Question(_Model):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$")
-    text: str = Field(min_length=10)
+    # "Why?" is a real interview question: only an empty or one-character text is refused.
+    text: str = Field(min_length=2)
     round: Round
     tracks: list[Track] = Field(default_factory=lambda: [Track.scientist, Track.mle], min_length=1)
     principles: list[str] = Field(default_factory=list, description="Leadership Principles probed")
