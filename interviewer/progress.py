@@ -39,7 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .bank import LEADERSHIP_PRINCIPLES, canonical_principle
 from .errors import StoreError
-from .grading.evidence import sentence_spans
+from .analysis import sentence_spans
 from .models import Round, SessionMeta, Track
 from .store import SavedSession, Store
 

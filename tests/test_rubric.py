@@ -1,5 +1,5 @@
-"""Rubrics: the shipped files, per-track weights, the choice by round/track, validation errors,
-and the text metrics the evidence-only grader scores the new criteria with."""
+"""Rubrics: the shipped files, per-track weights, the choice by round/track, validation errors.
+(The structure measurements the new criteria are scored with are tested in test_structure.py.)"""
 
 from __future__ import annotations
 
@@ -9,31 +9,9 @@ import pytest
 import yaml
 
 from interviewer.errors import RubricError
-from interviewer.grading.evidence import (
-    EvidenceGrader,
-    complexity_statements,
-    complexity_value,
-    edge_case_sentences,
-    evidence_metrics,
-    rigor_concepts,
-    sentence_spans,
-    star_parts,
-    tradeoff_sentences,
-    upfront_clarifications,
-)
-from interviewer.models import (
-    DeliveryEvidence,
-    Evidence,
-    Finding,
-    ImpactEvidence,
-    NumberMention,
-    OwnershipEvidence,
-    AssumptionEvidence,
-    Question,
-    Round,
-    Track,
-    Transcript,
-)
+from interviewer.analysis import analyze
+from interviewer.grading.evidence import EvidenceGrader, evidence_metrics
+from interviewer.models import Evidence, Question, Round, Track, Transcript
 from interviewer.resources import rubrics_dir
 from interviewer.rubric import Metric, Rubric, choose_rubric, get_rubric, load_rubric
 
@@ -133,12 +111,8 @@ def test_evidence_grade_overall_differs_by_track() -> None:
         "Distillation is cheaper than more GPUs. I'd compare against the current baseline offline and "
         "then run an A/B test. We monitor drift with alerts."
     )
-    ev = _evidence(
-        words=60,
-        clarifying=[Finding(kind="clarifying_question", quote="What QPS and P99 latency budget should I design for?")],
-        numbers=[NumberMention(quote="100k requests per second", value=100000, unit="qps")],
-    )
     t = Transcript.from_text(text)
+    ev = analyze(t, _q(Round.ml_system_design))
     sci = EvidenceGrader().grade(_q(Round.ml_system_design), rubric, t, ev, track=Track.scientist)
     mle = EvidenceGrader().grade(_q(Round.ml_system_design), rubric, t, ev, track=Track.mle)
     assert [c.score for c in sci.criteria] == [c.score for c in mle.criteria]
@@ -261,7 +235,7 @@ def test_unknown_rubric_name_lists_the_known_ones() -> None:
 
 
 def test_every_metric_is_computed() -> None:
-    metrics = evidence_metrics(Evidence(), Transcript.from_text("Hello."))
+    metrics = evidence_metrics(analyze(Transcript.from_text("Hello.")))
     assert set(metrics) == set(Metric.__args__)  # type: ignore[attr-defined]
     assert evidence_metrics(Evidence()).keys() == metrics.keys()
 
@@ -273,155 +247,3 @@ def test_every_shipped_rule_names_a_computed_metric() -> None:
         for c in rubric.criteria:
             if c.evidence:
                 assert c.evidence.metric in metrics
-
-
-# --- text metrics --------------------------------------------------------------------------------
-
-
-def _evidence(words: int = 50, **kw) -> Evidence:  # type: ignore[no-untyped-def]
-    return Evidence(
-        ownership=OwnershipEvidence(
-            i_actor=kw.get("i_actor", []), we_actor=kw.get("we_actor", [])
-        ),
-        impact=ImpactEvidence(
-            numbers=kw.get("numbers", []), before_after=kw.get("before_after", []), deltas=kw.get("deltas", [])
-        ),
-        assumptions=AssumptionEvidence(
-            statements=kw.get("statements", []), clarifying_questions=kw.get("clarifying", [])
-        ),
-        delivery=DeliveryEvidence(word_count=words),
-    )
-
-
-STAR = (
-    "At my previous company I was the tech lead for ads ranking. "
-    "My task was to get P99 latency under 100 ms before peak season. "
-    "I profiled the service and I rewrote the feature joins. "
-    "As a result, P99 latency went from 180 ms to 85 ms."
-)
-
-
-def test_star_parts_in_a_full_story() -> None:
-    star = star_parts(STAR)
-    assert star.present == ["situation", "task", "action", "result"]
-    assert star.situation and star.situation.startswith("At my previous company")
-    assert star.action == "I profiled the service and I rewrote the feature joins."
-    assert star.quantified_results == ["As a result, P99 latency went from 180 ms to 85 ms."]
-    assert star.value == 5
-
-
-def test_star_parts_without_result_or_number() -> None:
-    star = star_parts("We usually work in sprints. I think communication is key. I would talk to the team.")
-    assert star.present == [] and star.value == 0
-    vague = star_parts("Back in 2021 our model was slow. I rewrote the serving layer. In the end it was much faster.")
-    assert vague.present == ["situation", "action", "result"] and vague.missing == ["task"]
-    assert vague.quantified_results == [] and vague.value == 3
-
-
-def test_star_uses_analyzer_findings() -> None:
-    text = "The model was slow. Latency dropped from 180 ms to 85 ms."
-    change = Finding(kind="before_after", quote="Latency dropped from 180 ms to 85 ms.", detail="180 ms -> 85 ms")
-    actor = Finding(kind="we_actor", quote="We shipped a cache.")
-    star = star_parts(text, _evidence(before_after=[change], we_actor=[actor]))
-    assert star.result == change.quote and star.action == actor.quote
-    assert star.quantified_results == [change.quote]
-
-
-def test_tradeoff_sentences() -> None:
-    text = (
-        "I used a two-tower model instead of a cross-encoder. It is cheaper but it costs two points of recall. "
-        "Batch features versus streaming features is the other trade-off. Then we shipped it. "
-        "On the other hand, a bigger model would win on quality at the cost of latency."
-    )
-    found = tradeoff_sentences(text)
-    assert len(found) == 4
-    assert "Then we shipped it." not in found
-    assert tradeoff_sentences("I built it. It worked.") == []
-
-
-@pytest.mark.parametrize(
-    ("text", "kinds", "classes"),
-    [
-        ("Sorting makes it O(n log n) time and O(1) extra space.", ["time", "space"], ["nlogn", "1"]),
-        ("It's big O of n log n overall.", ["time"], ["nlogn"]),
-        ("The lookup is O of one and it uses O(k) memory.", ["time", "space"], ["1", "k"]),
-        ("That's linear time but constant space.", ["time", "space"], ["n", "1"]),
-        ("The space complexity is O(n).", ["space", "space"], ["n", None]),
-        ("The brute force is O(n^2), the heap is order n log k.", ["time", "time"], ["n^2", "nlogk"]),
-    ],
-)
-def test_complexity_statements(text: str, kinds: list[str], classes: list[str | None]) -> None:
-    found = complexity_statements(text)
-    assert sorted(s.kind for s in found) == sorted(kinds)
-    assert sorted(map(str, (s.cls for s in found))) == sorted(map(str, classes))
-
-
-def test_complexity_value_and_false_friends() -> None:
-    full = "Brute force is O(n^2). With sorting it's O(n log n) time and O(n) space."
-    assert complexity_value(complexity_statements(full)) == 3
-    assert complexity_value(complexity_statements("It runs in linear time.")) == 1
-    assert complexity_statements("In order to ship, I ordered the GPUs. O'Brien helped. Oh (really) nice.") == []
-
-
-def test_rigor_concepts_counted_once_each() -> None:
-    text = (
-        "We beat the baseline by two points. I ran an ablation on each feature group. "
-        "I checked for leakage with a time-based split and a held-out month. "
-        "The A/B test had tight confidence intervals. Another baseline was logistic regression."
-    )
-    found = rigor_concepts(text)
-    assert set(found) == {
-        "baseline", "ablation", "leakage check", "held-out evaluation", "online experiment", "significance",
-    }  # fmt: skip
-    assert found["baseline"] == "We beat the baseline by two points."
-    assert rigor_concepts("I trained a model and it was good.") == {}
-
-
-def test_edge_case_sentences() -> None:
-    text = "First the main loop. If the list is empty we return zero. Let me trace it on [3, 1]. Boxes that do not overlap give an IoU of zero."
-    assert edge_case_sentences(text) == [
-        "If the list is empty we return zero.", "Let me trace it on [3, 1].",
-        "Boxes that do not overlap give an IoU of zero.",
-    ]  # fmt: skip
-
-
-def test_upfront_clarifications_only_count_the_opening() -> None:
-    early = Finding(kind="clarifying_question", quote="What is the QPS?")
-    late = Finding(kind="clarifying_question", quote="Do we have labels?")
-    text = "What is the QPS? " + "Then the design goes on for a while. " * 10 + "Do we have labels?"
-    ev = _evidence(clarifying=[early, late])
-    assert upfront_clarifications(ev, Transcript.from_text(text)) == [early]
-    assert evidence_metrics(ev, Transcript.from_text(text))["clarifying.upfront"] == 1
-    assert evidence_metrics(ev, Transcript.from_text(text))["clarifying.count"] == 2
-
-
-def test_sentence_spans_keep_abbreviations_and_decimals() -> None:
-    text = "AUC went from 0.81 to 0.86, i.e. a real gain. XGBoost vs. LightGBM! Done"
-    assert [text[a:b] for a, b in sentence_spans(text)] == [
-        "AUC went from 0.81 to 0.86, i.e. a real gain.", "XGBoost vs. LightGBM!", "Done",
-    ]  # fmt: skip
-
-
-def test_evidence_grader_scores_coding_criteria() -> None:
-    text = (
-        "Can I assume the weights are positive? I build prefix sums, then binary search, so sampling is "
-        "O(log n) time and O(n) space, instead of the O(n) linear scan. Let me test it with a single element "
-        "and with zero weights."
-    )
-    ev = _evidence(words=50, statements=[Finding(kind="assumption", quote="Can I assume the weights are positive?")])
-    grade = EvidenceGrader().grade(_q(Round.coding), get_rubric("coding"), Transcript.from_text(text), ev)
-    scores = {c.criterion: c.score for c in grade.criteria}
-    assert "correctness" not in scores  # LLM-only
-    assert scores["complexity"] == 5 and scores["edge_cases"] == 2 and scores["tradeoffs"] == 2
-    complexity = next(c for c in grade.criteria if c.criterion == "complexity")
-    assert "O(logn)" in complexity.rationale and "space: O(n)" in complexity.rationale
-    assert complexity.quotes and complexity.improvement is None
-
-
-def test_evidence_grader_advises_on_missing_star_parts() -> None:
-    text = "Back in 2021 our model was slow. I rewrote the serving layer. In the end it was much faster."
-    grade = EvidenceGrader().grade(_q(Round.behavioral), get_rubric("behavioral"), Transcript.from_text(text), _evidence())
-    structure = next(c for c in grade.criteria if c.criterion == "structure")
-    assert structure.score == 3
-    assert "missing: task" in structure.rationale
-    assert structure.improvement and "missing here: task" in structure.improvement

@@ -1,383 +1,40 @@
 """The evidence-only grade: rubric thresholds applied to the analyzer's measurements.
 
-This is what a user gets with no LLM configured; it is labelled ``grader="evidence"``.
-
-Most metrics are read off the analyzer's :class:`~interviewer.models.Evidence`. A few criteria
-(STAR structure, trade-offs, complexity, rigor, edge cases, clarifying up front) are measured
-here from the transcript text with small regex heuristics (see "Text heuristics" below). Like the
-analyzer's, they favour precision over recall, and every hit is quoted back to the user. They are
-proxies: they hear that a trade-off or a baseline was named, not whether it was a good one. The
-LLM grader judges that with the rubric's anchors.
+This is what a user gets with no LLM configured; it is labelled ``grader="evidence"``. It is a
+pure mapping "evidence -> score, rationale, quotes and advice": it reads one
+:class:`~interviewer.models.Evidence` (measured once by :func:`interviewer.analysis.analyze` and
+saved in ``evidence.json``) and measures nothing itself, so grading again, or checking an LLM
+grade against it, costs no analysis.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
-
-from ..models import CriterionGrade, Evidence, Finding, Grade, Question, Track, Transcript
+from ..models import STAR_PARTS, CriterionGrade, Evidence, Grade, Question, Track, Transcript
 from ..rubric import Criterion, Metric, Rubric
 
-# --- Text heuristics ---------------------------------------------------------------------------
 
-# A full stop after "e.g", "i.e" or "vs" does not end a sentence; decimals ("0.81") have no space.
-_SENTENCE_END = re.compile(r"(?<!e\.g)(?<!i\.e)(?<!\bvs)[.!?]+[\"')\]]*(?=\s|$)|\n+", re.I)
-_MAX_QUOTE = 240
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence of ``text``: split on . ! ? and newlines, trimmed."""
-    cuts = [0, *(m.end() for m in _SENTENCE_END.finditer(text)), len(text)]
-    out: list[tuple[int, int]] = []
-    for a, b in zip(cuts, cuts[1:]):
-        while a < b and text[a].isspace():
-            a += 1
-        while b > a and text[b - 1].isspace():
-            b -= 1
-        if b > a:
-            out.append((a, b))
-    return out
-
-
-def _clip(text: str, span: tuple[int, int], match: tuple[int, int] | None = None) -> str:
-    """The sentence as a quote; a very long one (unpunctuated speech) is cut around the match."""
-    a, b = span
-    if b - a > _MAX_QUOTE:
-        mid = (match[0] + match[1]) // 2 if match else a
-        a = max(a, min(mid - _MAX_QUOTE // 2, b - _MAX_QUOTE))
-        b = a + _MAX_QUOTE
-    return " ".join(text[a:b].split())
-
-
-def _sentences_matching(text: str, pattern: re.Pattern[str]) -> list[str]:
-    """Quotes of the sentences in which ``pattern`` occurs, in order, each once."""
-    found = []
-    for span in sentence_spans(text):
-        if m := pattern.search(text, span[0], span[1]):
-            found.append(_clip(text, span, m.span()))
-    return found
-
-
-# STAR cues. Situation: setting the scene in the past; task: the goal, or what was asked of the
-# candidate; action: a first-person past-tense act; result: an outcome phrase.
-_SITUATION = re.compile(
-    r"\b(?:at\s+(?:my\s+)?(?:previous|last|current|old|former)\s+(?:job|company|role|team|employer)"
-    r"|at\s+the\s+time|back\s+(?:in|when|then)|(?:a\s+(?:few|couple\s+of)|two|three)\s+years\s+ago"
-    r"|(?:last|that)\s+(?:year|quarter|summer|spring|fall|autumn|winter)|in\s+(?:19|20)\d\d"
-    r"|when\s+I\s+(?:was|joined|worked|started)|I\s+was\s+(?:working|leading|running|the|a|an|on|in)"
-    r"|(?:the\s+)?(?:situation|context|background|setting)\s+(?:was|is)"
-    r"|(?:our|the)\s+(?:team|company|product|system|model|service|pipeline)\s+(?:was|had)"
-    r"|we\s+(?:had|were)\s+(?:a|an|about|around|over))\b",
-    re.I,
-)
-_TASK = re.compile(
-    r"\b(?:my\s+(?:task|job|goal|role|responsibility|mandate|mission|assignment)"
-    r"|I\s+was\s+(?:asked|tasked|responsible|supposed|assigned|given|hired|brought\s+in)"
-    r"|I\s+(?:needed|had|wanted)\s+to|we\s+(?:needed|had)\s+to"
-    r"|(?:the|our|my)\s+(?:goal|task|objective|problem|challenge|ask|target|mandate|deadline|requirement)"
-    r"\s+(?:was|were|is))\b",
-    re.I,
-)
-# "I needed", "I wanted" are states, not acts.
-_NOT_ACTIONS = frozenset({"needed", "wanted", "used", "seemed", "liked", "felt", "hoped", "expected"})
-_ACTION = re.compile(
-    r"\bI\s+(?:then\s+|first\s+|also\s+|quickly\s+|personally\s+|finally\s+|eventually\s+)?"
-    r"(?P<verb>[a-z]+ed|built|wrote|rewrote|ran|made|took|led|set|found|chose|drove|began|brought|put|"
-    r"sent|spent|told|went|did|dug|sat|met|got|gave|kept|split|cut|shipped|sought|taught|thought|"
-    r"caught|held|won|lost|rebuilt|bet|broke|spoke)\b",
-    re.I,
-)
-_RESULT = re.compile(
-    r"\b(?:as\s+a\s+result|the\s+(?:end\s+)?(?:result|outcome|impact|upshot|payoff)|in\s+the\s+end|"
-    r"ultimately|resulted\s+in|(?:which|this|that|it)\s+(?:then\s+)?(?:led|meant|cut|reduced|saved|"
-    r"brought|increased|improved|dropped|raised|lowered|lifted|boosted|doubled|halved|freed|unblocked)|"
-    r"after\s+(?:the\s+)?(?:launch|rollout|roll-out|release|deployment)|we\s+(?:shipped|launched|saw|"
-    r"ended\s+up|hit|reached|beat|met|delivered)|I\s+(?:shipped|launched|hit|reached|delivered|beat|met)|"
-    r"went\s+(?:from|down|up)|by\s+the\s+end|what\s+I\s+learned|since\s+then)\b",
-    re.I,
-)
-_HAS_NUMBER = re.compile(r"\d|\b(?:percent|doubled|tripled|quadrupled|halved|in\s+half|twice)\b", re.I)
-_STAR = ("situation", "task", "action", "result")
-
-
-@dataclass(frozen=True)
-class StarParts:
-    """Which STAR parts an answer has (a quote for each), and its quantified result sentences."""
-
-    situation: str | None = None
-    task: str | None = None
-    action: str | None = None
-    result: str | None = None
-    quantified_results: list[str] = field(default_factory=list)
-
-    @property
-    def present(self) -> list[str]:
-        return [p for p in _STAR if getattr(self, p)]
-
-    @property
-    def missing(self) -> list[str]:
-        return [p for p in _STAR if not getattr(self, p)]
-
-    @property
-    def value(self) -> float:
-        """0-5: one per STAR part heard, one more for a result told with a number."""
-        return float(len(self.present) + (1 if self.quantified_results else 0))
-
-
-def star_parts(text: str, evidence: Evidence | None = None) -> StarParts:
-    """Situation / task / action / result cues in ``text``; a before->after or delta is a result.
-
-    An action is a first-person past-tense act ("I rewrote"), or any actor finding of the analyzer
-    ("we shipped" too: whose action it was is the ownership criterion's business, not STAR's).
-    """
-    numbers = [n.quote.lower() for n in evidence.impact.numbers if n.quote] if evidence else []
-    found: dict[str, str] = {}
-    quantified: list[str] = []
-    for span in sentence_spans(text):
-        sentence = text[span[0] : span[1]]
-        for part, pattern in (("situation", _SITUATION), ("task", _TASK), ("result", _RESULT)):
-            if part not in found and (m := pattern.search(sentence)):
-                found[part] = _clip(text, span, (span[0] + m.start(), span[0] + m.end()))
-        if "action" not in found:
-            for m in _ACTION.finditer(sentence):
-                if m.group("verb").lower() not in _NOT_ACTIONS:
-                    found["action"] = _clip(text, span, (span[0] + m.start(), span[0] + m.end()))
-                    break
-        low = sentence.lower()
-        if _RESULT.search(sentence) and (_HAS_NUMBER.search(sentence) or any(n in low for n in numbers)):
-            quantified.append(_clip(text, span))
-    if evidence is not None:
-        changes = evidence.impact.before_after + evidence.impact.deltas
-        if changes and "result" not in found:
-            found["result"] = changes[0].quote
-        for f in changes:
-            if not any(f.quote in q or q in f.quote for q in quantified):
-                quantified.append(f.quote)
-        actors = evidence.ownership.i_actor + evidence.ownership.we_actor
-        if actors and "action" not in found:
-            found["action"] = actors[0].quote
-    return StarParts(quantified_results=quantified, **found)
-
-
-# Weighing one option against another, or naming what a choice costs.
-_TRADEOFF = re.compile(
-    r"\b(?:trade[\s-]?offs?|trading\s+off|versus|vs|on\s+the\s+other\s+hand|instead\s+of|rather\s+than|"
-    r"at\s+the\s+(?:cost|expense|price)\s+of|in\s+exchange\s+for|cheaper|more\s+expensive|less\s+expensive|"
-    r"(?:but|and)\s+(?:it|that|this)\s+costs?|costs?\s+(?:more|less)|the\s+(?:downside|drawback|catch|price)|"
-    r"downsides?|drawbacks?|pros\s+and\s+cons|sacrific\w*|whereas|cost[\s-]benefit|not\s+worth)\b",
-    re.I,
-)
-
-
-def tradeoff_sentences(text: str) -> list[str]:
-    """Sentences that weigh options ("A versus B", "instead of") or a cost ("at the cost of", "cheaper")."""
-    return _sentences_matching(text, _TRADEOFF)
-
-
-# Complexity: "O(n log n)", "big O of n", "O of one", "order n", "linear time", "constant extra space".
-_CX_WORD = r"(?:n|m|k|v|e|d|h|w|l|b|q|one|1|log|logn|squared|cubed|times|plus|two|2)"
-_BIG_O = re.compile(
-    r"(?:(?i:\bbig[\s-]?o)\s*|(?<![\w.])[oO]\s*)\((?P<paren>[^()\n]{1,30}?(?:\([^()\n]{0,12}\))?[^()\n]{0,12}?)\)"
-    r"|(?i:(?:\bbig[\s-]?o(?:\s+of)?|\bo\s+of|\border(?:\s+of)?)\s+(?P<spoken>(?:n|k|m|v|e|log|one|1)\b"
-    rf"(?:\s+{_CX_WORD}\b){{0,5}}))"
-)
-_CX_NAMED = re.compile(
-    r"\b(?P<cls>constant|linear|logarithmic|log|quadratic|cubic|exponential|linearithmic|polynomial|"
-    r"sub-?linear|n\s+log\s+n)\s+(?:extra\s+|additional\s+|auxiliary\s+)?(?P<kind>time|space|memory|runtime)\b"
-    r"|\b(?P<kind2>time|space|memory|runtime)\s+complexity\b",
-    re.I,
-)
-_CX_KIND_AFTER = re.compile(r"\s*(?:extra\s+|additional\s+|auxiliary\s+)?(time|space|memory|runtime)\b", re.I)
-_CX_KIND_BEFORE = re.compile(
-    r"\b(time|space|memory|runtime)(?:\s+complexity)?\s*(?:is|of|would\s+be|will\s+be|becomes|stays|:)?"
-    r"\s*(?:just|only|still|also)?\s*$",
-    re.I,
-)
-_CX_CLASS_WORDS = {
-    "constant": "1", "linear": "n", "logarithmic": "logn", "log": "logn", "quadratic": "n^2",
-    "cubic": "n^3", "exponential": "2^n", "linearithmic": "nlogn", "polynomial": "poly",
-    "sublinear": "sublinear", "sub-linear": "sublinear", "nlogn": "nlogn",
-}  # fmt: skip
-
-
-@dataclass(frozen=True)
-class ComplexityStatement:
-    quote: str  # the sentence it was said in
-    kind: str  # "time" or "space"
-    cls: str | None  # normalised class ("n", "nlogn", "1", ...) when one was named
-
-
-def _norm_cx(expr: str) -> str:
-    """"n log n" / "N log(N)" -> "nlogn"; "one" -> "1"; "n squared" / "n**2" -> "n^2"."""
-    e = expr.lower().replace("**", "^").replace("\u00b2", "^2")
-    e = re.sub(r"\bone\b", "1", e)
-    e = re.sub(r"\s*\bsquared\b", "^2", e)
-    e = re.sub(r"\s*\bcubed\b", "^3", e)
-    e = re.sub(r"\btimes\b|[\s()*]", "", e)
-    return re.sub(r"^n2$", "n^2", e)
-
-
-def complexity_statements(text: str) -> list[ComplexityStatement]:
-    """Every time or space complexity the answer states, with the class it names.
-
-    Big-O is time unless "space"/"memory" follows it ("O(1) extra space") or precedes it
-    ("space is O(n)").
-    """
-    out: list[ComplexityStatement] = []
-    for span in sentence_spans(text):
-        sentence = text[span[0] : span[1]]
-        quote = _clip(text, span)
-        for m in _BIG_O.finditer(sentence):
-            after = _CX_KIND_AFTER.match(sentence, m.end())
-            before = _CX_KIND_BEFORE.search(sentence, max(0, m.start() - 40), m.start())
-            word = (after.group(1) if after else before.group(1) if before else "time").lower()
-            kind = "space" if word in ("space", "memory") else "time"
-            out.append(ComplexityStatement(quote, kind, _norm_cx(m.group("paren") or m.group("spoken"))))
-        for m in _CX_NAMED.finditer(sentence):
-            word = (m.group("kind") or m.group("kind2")).lower()
-            cls = m.group("cls")
-            out.append(
-                ComplexityStatement(
-                    quote,
-                    "space" if word in ("space", "memory") else "time",
-                    _CX_CLASS_WORDS.get(re.sub(r"\s+", "", cls.lower())) if cls else None,
-                )
-            )
-    return out
-
-
-def complexity_value(statements: list[ComplexityStatement]) -> float:
+def complexity_value(evidence: Evidence) -> float:
     """0-3: time complexity stated, space complexity stated, two time classes compared."""
-    time_classes = {s.cls for s in statements if s.kind == "time" and s.cls}
+    stated = evidence.structure.complexity
+    time_classes = {s.cls for s in stated if s.kind == "time" and s.cls}
     return float(
-        any(s.kind == "time" for s in statements)
-        + any(s.kind == "space" for s in statements)
-        + (len(time_classes) >= 2)
+        any(s.kind == "time" for s in stated) + any(s.kind == "space" for s in stated) + (len(time_classes) >= 2)
     )
 
 
-# How the answer shows it knows: validation and rigor practices, each counted once.
-_RIGOR_CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (label, re.compile(rf"\b(?:{pattern})\b", re.I))
-    for label, pattern in (
-        ("baseline", r"baselines?"),
-        ("ablation", r"ablat\w*"),
-        ("held-out evaluation", r"held[\s-]?out|hold[\s-]?out|test\s+set|validation\s+set|out[\s-]of[\s-](?:time|sample)"),
-        ("cross-validation", r"cross[\s-]?validat\w*|k[\s-]?fold|nested\s+cv"),
-        ("significance", r"statistical(?:ly)?\s+significan\w*|significance|p[\s-]?values?|confidence\s+intervals?|"
-                         r"error\s+bars?|standard\s+errors?|bootstrap\w*|random\s+seeds?|seeds"),
-        ("online experiment", r"a\s*/\s*b(?:\s+tests?)?|ab\s+tests?|online\s+experiments?|controlled\s+experiments?|"
-                              r"randomi[sz]ed|interleaving|holdback"),
-        ("leakage check", r"leak(?:age|ed|s|ing|y)?"),
-        ("error analysis", r"error\s+analysis|failure\s+analysis|slices?|per[\s-](?:segment|class|cohort)|"
-                           r"confusion\s+matrix"),
-        ("calibration", r"calibrat\w*|reliability\s+diagrams?"),
-        ("offline vs online", r"offline\s+(?:metrics?|evaluation|eval)|online\s+metrics?|proxy\s+metrics?"),
-        ("monitoring", r"monitor\w*|alert\w*|drift|dashboards?"),
-        ("root cause", r"hypothes[ie]s|root\s+cause"),
-        ("reproducibility", r"reproduc\w*|replicat\w*"),
-        ("sample size", r"power\s+analysis|sample\s+sizes?|minimum\s+detectable"),
-    )
-)  # fmt: skip
-
-
-def rigor_concepts(text: str) -> dict[str, str]:
-    """Validation practices named in the answer (baseline, ablation, A/B test...) -> first sentence."""
-    found: dict[str, str] = {}
-    spans = sentence_spans(text)
-    for label, pattern in _RIGOR_CONCEPTS:
-        for span in spans:
-            if m := pattern.search(text, span[0], span[1]):
-                found[label] = _clip(text, span, m.span())
-                break
-    return found
-
-
-# Testing aloud on edge cases (coding): "empty list", "duplicates", "no overlap", "let me trace".
-_EDGE_CASE = re.compile(
-    r"\b(?:edge\s+cases?|corner\s+cases?|empty\s+(?:list|array|input|string|set|tree|graph|matrix)|"
-    r"(?:is|are|was|be)\s+empty|null|none\s+(?:input|value)|single\s+(?:element|item|node)|one\s+element|"
-    r"duplicates?|negative\s+(?:numbers?|values?|weights?|inputs?)|zero\s+(?:weights?|length|size)|overflow|"
-    r"no\s+overlap|(?:don't|do\s+not|doesn't|does\s+not)\s+overlap|ties?|out\s+of\s+bounds|off[\s-]by[\s-]one|"
-    r"test\s+(?:it|this|case|cases|with|on)|let\s+me\s+(?:test|trace|walk\s+through|check|dry[\s-]run)|"
-    r"dry[\s-]run|sanity\s+check|unit\s+tests?)\b",
-    re.I,
-)
-
-
-def edge_case_sentences(text: str) -> list[str]:
-    """Sentences that name an edge case or test the solution aloud."""
-    return _sentences_matching(text, _EDGE_CASE)
-
-
-# "Ask before solving": what counts as up front.
-UPFRONT_SHARE = 1 / 3
-
-
-def _squash(text: str) -> str:
-    return " ".join(text.lower().split())
-
-
-def upfront_clarifications(evidence: Evidence, transcript: Transcript | None) -> list[Finding]:
-    """Clarifying questions and assumption statements made in the first third of the answer.
-
-    The position is found by looking the quote up in the transcript text, else from its
-    timestamp. Without a transcript every one counts (there is nothing to place them in).
-    """
-    asm = evidence.assumptions
-    findings = asm.clarifying_questions + asm.statements
-    if transcript is None or not transcript.text.strip():
-        return findings
-    text = _squash(transcript.text)
-    end_time = transcript.duration_s or max((w.end for w in transcript.words), default=0.0)
-    out = []
-    for f in findings:
-        pos = text.find(_squash(f.quote)[:80])
-        if pos >= 0:
-            early = pos <= UPFRONT_SHARE * len(text)
-        elif f.start is not None and end_time:
-            early = f.start <= UPFRONT_SHARE * end_time
-        else:
-            early = False
-        if early:
-            out.append(f)
-    return out
-
-
-@dataclass(frozen=True)
-class TextSignals:
-    """Everything the text heuristics found in one answer."""
-
-    star: StarParts = field(default_factory=StarParts)
-    tradeoffs: list[str] = field(default_factory=list)
-    complexity: list[ComplexityStatement] = field(default_factory=list)
-    rigor: dict[str, str] = field(default_factory=dict)
-    edge_cases: list[str] = field(default_factory=list)
-    upfront: list[Finding] = field(default_factory=list)
-
-
-def text_signals(evidence: Evidence, transcript: Transcript | None = None) -> TextSignals:
-    """Run every text heuristic once; without a transcript, only what the evidence gives."""
-    text = transcript.text if transcript is not None else ""
-    return TextSignals(
-        star=star_parts(text, evidence),
-        tradeoffs=tradeoff_sentences(text),
-        complexity=complexity_statements(text),
-        rigor=rigor_concepts(text),
-        edge_cases=edge_case_sentences(text),
-        upfront=upfront_clarifications(evidence, transcript),
-    )
+def star_value(evidence: Evidence) -> float:
+    """0-5: one per STAR part heard, one more for a result told with a number."""
+    star = evidence.structure.star
+    return float(len(star.present) + (1 if star.quantified_results else 0))
 
 
 # --- Metrics -----------------------------------------------------------------------------------
 
 
-def evidence_metrics(
-    evidence: Evidence, transcript: Transcript | None = None, *, signals: TextSignals | None = None
-) -> dict[Metric, float]:
-    """Every metric a rubric rule may name, read off one Evidence object and the transcript."""
+def evidence_metrics(evidence: Evidence) -> dict[Metric, float]:
+    """Every metric a rubric rule may name, read off one Evidence object."""
     own, imp, asm, dlv = evidence.ownership, evidence.impact, evidence.assumptions, evidence.delivery
-    sig = signals or text_signals(evidence, transcript)
+    sig = evidence.structure
     explicit = len(asm.statements) + len(asm.clarifying_questions)
     if asm.expected:
         stated = sum(1 for d in asm.expected if asm.stated.get(d))
@@ -386,8 +43,9 @@ def evidence_metrics(
     else:
         coverage = min(1.0, explicit / 2)
     acted = len(own.i_actor) + len(own.we_actor) + len(own.hypothetical)
-    # Judge who did the work, not the word: "we" as a friendly word costs nothing by itself.
-    actor_balance = len(own.i_actor) / acted if acted else (own.i_share or 0.0)
+    # Judge who did the work, not the word: "we" as a friendly word costs nothing by itself, and
+    # "I" said with no action told ("I I I I I", "I think") proves no ownership: at most half.
+    actor_balance = len(own.i_actor) / acted if acted else min(0.5, own.i_share or 0.0)
     strength = len(imp.numbers) + 2 * len(imp.before_after) + len(imp.deltas) - len(imp.vague_claims)
     return {
         "assumptions.coverage": round(coverage, 3),
@@ -398,19 +56,20 @@ def evidence_metrics(
         "impact.strength": float(max(0, strength)),
         "delivery.filler_rate": dlv.filler_rate or 0.0,
         "delivery.time_used": dlv.time_used or 0.0,
-        "structure.star": sig.star.value,
+        "structure.star": star_value(evidence),
         "structure.quantified_results": float(len(sig.star.quantified_results)),
         "clarifying.count": float(len(asm.clarifying_questions)),
         "clarifying.upfront": float(len(sig.upfront)),
         "tradeoffs.count": float(len(sig.tradeoffs)),
-        "complexity.stated": complexity_value(sig.complexity),
+        "complexity.stated": complexity_value(evidence),
         "rigor.count": float(len(sig.rigor)),
         "edge_cases.count": float(len(sig.edge_cases)),
     }
 
 
-def _text_reason(metric: str, sig: TextSignals, evidence: Evidence) -> str | None:
-    """The rationale of a text-heuristic metric; None for the analyzer's metrics."""
+def _structure_reason(metric: str, evidence: Evidence) -> str | None:
+    """The rationale of a structure metric; None for the other families."""
+    sig = evidence.structure
     if metric.startswith("structure"):
         star = sig.star
         heard = ", ".join(star.present) or "none"
@@ -432,17 +91,17 @@ def _text_reason(metric: str, sig: TextSignals, evidence: Evidence) -> str | Non
         said += "; space: " + (", ".join(f"O({c})" for c in space) if space else "not stated")
         return said.replace("O(?)", "mentioned")
     if metric.startswith("rigor"):
-        names = ", ".join(sig.rigor) or "none"
+        names = ", ".join(f.detail or "?" for f in sig.rigor) or "none"
         return f"{len(sig.rigor)} validation practice(s) named: {names}"
     if metric.startswith("edge_cases"):
         return f"{len(sig.edge_cases)} sentence(s) on edge cases or testing aloud"
     return None
 
 
-def _reason(criterion: Criterion, evidence: Evidence, value: float, sig: TextSignals) -> str:
+def _reason(criterion: Criterion, evidence: Evidence, value: float) -> str:
     own, imp, asm, dlv = evidence.ownership, evidence.impact, evidence.assumptions, evidence.delivery
     metric = criterion.evidence.metric if criterion.evidence else ""
-    text = _text_reason(metric, sig, evidence)
+    text = _structure_reason(metric, evidence)
     if text is not None:
         return text
     if metric.startswith("assumptions"):
@@ -471,23 +130,25 @@ def _reason(criterion: Criterion, evidence: Evidence, value: float, sig: TextSig
     return f"{metric} = {value:g}"
 
 
-def _quotes(criterion: Criterion, evidence: Evidence, sig: TextSignals) -> list[str]:
+def _quotes(criterion: Criterion, evidence: Evidence) -> list[str]:
     metric = criterion.evidence.metric if criterion.evidence else ""
     own, imp, asm, dlv = evidence.ownership, evidence.impact, evidence.assumptions, evidence.delivery
     family = metric.split(".")[0]
+    sig = evidence.structure
     texts: list[str]
     if family == "structure":
-        texts = sig.star.quantified_results or [q for p in _STAR if (q := getattr(sig.star, p))]
+        star = sig.star
+        texts = [f.quote for f in star.quantified_results] or [f.quote for p in STAR_PARTS if (f := getattr(star, p))]
     elif family == "clarifying":
         texts = [f.quote for f in (sig.upfront or asm.clarifying_questions)]
     elif family == "tradeoffs":
-        texts = sig.tradeoffs
+        texts = [f.quote for f in sig.tradeoffs]
     elif family == "complexity":
         texts = list(dict.fromkeys(s.quote for s in sig.complexity))
     elif family == "rigor":
-        texts = list(dict.fromkeys(sig.rigor.values()))
+        texts = [f.quote for f in sig.rigor]
     elif family == "edge_cases":
-        texts = sig.edge_cases
+        texts = [f.quote for f in sig.edge_cases]
     elif family == "assumptions":
         texts = [f.quote for f in asm.statements + asm.clarifying_questions]
     elif family == "ownership":
@@ -519,7 +180,7 @@ _METRIC_ADVICE = {
 }
 
 
-def _improvement(criterion: Criterion, evidence: Evidence, score: int, sig: TextSignals) -> str | None:
+def _improvement(criterion: Criterion, evidence: Evidence, score: int) -> str | None:
     if score >= 5 or criterion.evidence is None:
         return None
     family = criterion.evidence.metric.split(".")[0]
@@ -527,7 +188,7 @@ def _improvement(criterion: Criterion, evidence: Evidence, score: int, sig: Text
     text = _METRIC_ADVICE.get(criterion.evidence.metric) or _ADVICE.get(family)
     if text is None:
         return None
-    missing = sig.star.missing
+    missing = evidence.structure.star.missing
     return text.format(
         hidden=f" - you never stated {', '.join(hidden)}" if hidden else "",
         missing=f" - missing here: {', '.join(missing)}" if missing else "",
@@ -541,13 +202,12 @@ class EvidenceGrader:
         self,
         question: Question,
         rubric: Rubric,
-        transcript: Transcript,
+        transcript: Transcript,  # the Grader port's signature; everything measured is in evidence
         evidence: Evidence,
         *,
         track: Track | None = None,
     ) -> Grade:
-        sig = text_signals(evidence, transcript)
-        metrics = evidence_metrics(evidence, transcript, signals=sig)
+        metrics = evidence_metrics(evidence)
         criteria: list[CriterionGrade] = []
         for c in rubric.criteria:
             if c.evidence is None:
@@ -559,9 +219,9 @@ class EvidenceGrader:
                 CriterionGrade(
                     criterion=c.id,
                     score=score,
-                    rationale=_reason(c, evidence, value, sig),
-                    quotes=_quotes(c, evidence, sig),
-                    improvement=_improvement(c, evidence, score, sig),
+                    rationale=_reason(c, evidence, value),
+                    quotes=_quotes(c, evidence),
+                    improvement=_improvement(c, evidence, score),
                 )
             )
         scores = {g.criterion: g.score for g in criteria}
