@@ -158,7 +158,7 @@ def finish_live(
         if transcript is not None and not transcript.text.strip():
             transcript = None  # the file path reports silence in one clear line
     return service.finish_recorded(
-        recorded.saved, transcript, finished=recorded.stopped_by != "device_lost",
+        recorded.saved, transcript, finished=recorded.stopped_by != "device_lost", stopped_by=recorded.stopped_by,
         on_step=on_step, on_progress=on_progress,
     )
 

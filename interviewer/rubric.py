@@ -90,12 +90,67 @@ class Criterion(_Strict):
         return self.weight
 
 
+class Band(_Strict):
+    """An inclusive range of a measurement, e.g. words per minute."""
+
+    low: float = Field(ge=0)
+    high: float = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Band:
+        if self.low >= self.high:
+            raise ValueError(f"low ({self.low:g}) must be below high ({self.high:g})")
+        return self
+
+    def __contains__(self, value: float) -> bool:
+        return self.low <= value <= self.high
+
+    def __str__(self) -> str:
+        return f"{self.low:g}-{self.high:g}"
+
+
+class Checks(_Strict):
+    """Rules every grade must obey, evidence-only and LLM alike (applied by grading.verify).
+
+    They keep a printed score from contradicting the printed evidence; a rule that lowers a
+    score says so in the criterion's flags. Defaults here; a rubric file may override any of them.
+    """
+
+    pace_wpm: Band = Field(
+        default_factory=lambda: Band(low=130, high=160),
+        description="speaking rate a delivery score above 4 needs (this tool's own delivery advice)",
+    )
+    pace_far_wpm: Band = Field(
+        default_factory=lambda: Band(low=115, high=175),
+        description="outside this band delivery scores at most 3",
+    )
+    overtime_far_share: float = Field(
+        default=0.1, ge=0, le=1,
+        description="over the time budget: delivery at most 4; over by more than this share of it: at most 3",
+    )
+    short_answer_words: int = Field(default=60, ge=0, description="fewer words: no criterion above 2")
+    brief_answer_words: int = Field(default=120, ge=0, description="fewer words: no criterion above 3")
+    unfinished_cap: int = Field(
+        default=2, ge=1, le=5, description="structure and result criteria of an answer that was cut off"
+    )
+    unreliable_cap: int = Field(default=3, ge=1, le=5, description="every criterion of an unreliable transcript")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Checks:
+        if not (self.pace_far_wpm.low <= self.pace_wpm.low and self.pace_wpm.high <= self.pace_far_wpm.high):
+            raise ValueError(f"pace_far_wpm ({self.pace_far_wpm}) must contain pace_wpm ({self.pace_wpm})")
+        if self.short_answer_words > self.brief_answer_words:
+            raise ValueError("short_answer_words must not exceed brief_answer_words")
+        return self
+
+
 class Rubric(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$")
     name: str
     version: str = "1"
     description: str = ""
     criteria: list[Criterion] = Field(min_length=1)
+    checks: Checks = Field(default_factory=Checks, description="rules every grade must obey")
 
     @field_validator("criteria")
     @classmethod

@@ -19,10 +19,12 @@ import yaml
 from pydantic import ValidationError
 
 from . import __version__
+from . import audio as audio_io
 from .analysis import analyze
-from .errors import AudioFileError, GraderError, QuestionBankError
+from .errors import AudioFileError, GraderError, Interrupted, QuestionBankError
 from .grading import Grader
 from .grading.evidence import EvidenceGrader
+from .grading.verify import apply_rules, ends_mid_sentence
 from .models import Grade, Question, Round, SessionMeta, SessionStatus, Track, Transcript
 from .resources import data_dir
 from .rubric import Rubric, choose_rubric
@@ -109,6 +111,14 @@ def read_text_transcript(path: Path) -> Transcript:
     return Transcript.from_text(text)
 
 
+def _interrupted(saved: SavedSession, when: str, *, graded: bool = False) -> Interrupted:
+    kept = "with its transcript and evidence-only grade" if graded else "with its audio"
+    return Interrupted(
+        f"interrupted {when}: session {saved.meta.id} is saved {kept}",
+        hint=f"`interviewer regrade {saved.meta.id}` finishes it",
+    )
+
+
 class SessionService:
     """Everything one practice answer goes through, independent of how it was captured."""
 
@@ -162,14 +172,22 @@ class SessionService:
         self.store.ensure_ready()  # an unwritable store fails before a long transcription
         if is_text_file(path):
             transcript = read_text_transcript(path)
-            audio = None
-            source = "text" if source == "file" else source
+            saved = self.store.create(self._meta(question, track, "text" if source == "file" else source,
+                                                 SessionStatus.recorded))
         else:
+            audio_io.check_file(path)  # a missing, empty or over-long file fails before a session exists
+            # Saved before the slow part: a full disk fails now, not after minutes of work, and
+            # an interrupted or failed transcription leaves a session `regrade` can finish.
+            saved = self.store.create(self._meta(question, track, source, SessionStatus.recorded), audio=path)
             step("transcribing")
-            transcript = self.transcriber.transcribe(path, progress=on_progress)
-            audio = path
-        saved = self.store.create(self._meta(question, track, source, SessionStatus.recorded), audio=audio)
-        self.store.save_transcript(saved, transcript)
+            try:
+                transcript = self.transcriber.transcribe(saved.audio_path or path, progress=on_progress)
+            except AudioFileError:
+                self.store.discard(saved)
+                raise
+            except KeyboardInterrupt:
+                raise _interrupted(saved, "while transcribing") from None
+        self.store.save_transcript(saved, transcript)  # first, before anything else can fail
         notes = self.grade_saved(saved, rubric=chosen, track=track, on_step=step)
         return Outcome(saved, notes)
 
@@ -183,11 +201,16 @@ class SessionService:
         transcript: Transcript | None,
         *,
         finished: bool = True,
+        stopped_by: str | None = None,
         rubric: str | Path | None = None,
         on_step: StepCallback | None = None,
         on_progress: ProgressCallback | None = None,
     ) -> Outcome:
-        """After recording: save (or make) the transcript, then analyze, grade and save."""
+        """After recording: save (or make) the transcript, then analyze, grade and save.
+
+        ``stopped_by="time_limit"`` with the transcript ending mid-sentence marks the answer
+        unfinished: the clock cut the story off, and its grade must say so (verify.apply_rules).
+        """
         self.store.update_meta(saved, finished=finished)
         if transcript is None:
             audio = saved.audio_path
@@ -195,6 +218,8 @@ class SessionService:
                 raise AudioFileError(f"session {saved.meta.id} has no audio to transcribe")
             (on_step or (lambda _s: None))("transcribing")
             transcript = self.transcriber.transcribe(audio, progress=on_progress)
+        if finished and stopped_by == "time_limit" and ends_mid_sentence(transcript):
+            self.store.update_meta(saved, finished=False)
         self.store.save_transcript(saved, transcript)
         chosen = self.rubric_for(saved.meta.question, saved.meta.track, rubric)
         return Outcome(saved, self.grade_saved(saved, rubric=chosen, track=saved.meta.track, on_step=on_step))
@@ -233,10 +258,13 @@ class SessionService:
             return None
         chosen = self.rubric_for(saved.meta.question, track or saved.meta.track, rubric)
         first = [g for g in saved.grades if g.grader == "llm"][-1:]
+        baseline = next((g for g in reversed(saved.grades) if g.grader == "evidence"), None)
         extra: list[Grade] = []
 
         def collect(i: int, grade: Grade | None, error: str | None) -> None:
             if grade is not None:
+                # Spread of the scores the user would see: the same rules as the saved grade.
+                grade = self._checked(grade, saved, chosen, track or saved.meta.track, baseline=baseline)
                 extra.append(grade)
             if on_run:
                 on_run(i + len(first), grade, error)
@@ -244,7 +272,7 @@ class SessionService:
         if runs - len(first) > 0:
             report = grade_repeat(grader, saved.meta.question, chosen, saved.transcript, saved.evidence,
                                   n=runs - len(first), track=track or saved.meta.track, on_run=collect)
-            return summarise(first + extra, report.failures) if first else report
+            return summarise(first + extra, report.failures)
         return summarise(first)
 
     # -- the shared tail -----------------------------------------------------------------------
@@ -261,7 +289,10 @@ class SessionService:
         self.store.save_evidence(saved, evidence)
         # The evidence-only grade is always saved first: it is the offline baseline the LLM
         # grade is checked against, and what the user keeps if the LLM fails.
-        self.store.add_grade(saved, EvidenceGrader().grade(question, rubric, saved.transcript, evidence, track=track))
+        baseline = self._checked(
+            EvidenceGrader().grade(question, rubric, saved.transcript, evidence, track=track), saved, rubric, track
+        )
+        self.store.add_grade(saved, baseline)
         notes: list[str] = []
         grader, note = self.llm_grader()
         if note:
@@ -270,12 +301,22 @@ class SessionService:
             step("grading")
             try:
                 grade = grader.grade(question, rubric, saved.transcript, evidence, track=track)
+            except KeyboardInterrupt:
+                raise _interrupted(saved, "while the LLM was grading", graded=True) from None
             except GraderError as exc:
                 notes.append(f"{exc} - the session is saved with its evidence-only grade; "
                              f"run `interviewer regrade {saved.meta.id}` later")
             else:
-                self.store.add_grade(saved, grade)
+                self.store.add_grade(saved, self._checked(grade, saved, rubric, track, baseline=baseline))
         return notes
+
+    def _checked(
+        self, grade: Grade, saved: SavedSession, rubric: Rubric, track: Track | None, *, baseline: Grade | None = None
+    ) -> Grade:
+        """The one place every grade passes before it is kept: the score rules of grading.verify."""
+        assert saved.transcript is not None and saved.evidence is not None
+        return apply_rules(grade, rubric=rubric, transcript=saved.transcript, evidence=saved.evidence,
+                           finished=saved.meta.finished, baseline=baseline, track=track)
 
     def _meta(self, question: Question, track: Track | None, source: str, status: SessionStatus) -> SessionMeta:
         now = datetime.now(timezone.utc)

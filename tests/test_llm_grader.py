@@ -22,7 +22,7 @@ from interviewer.grading.consistency import grade_repeat  # noqa: E402
 from interviewer.grading.evidence import EvidenceGrader  # noqa: E402
 from interviewer.grading.llm import Endpoint, LLMGrader, parse_reply, prompt_version, public_url  # noqa: E402
 from interviewer.grading.select import check_endpoint, resolve_grader  # noqa: E402
-from interviewer.grading.verify import TranscriptIndex, detect_injection, tokens  # noqa: E402
+from interviewer.grading.verify import TranscriptIndex, apply_rules, detect_injection, tokens  # noqa: E402
 from interviewer.models import (  # noqa: E402
     AssumptionEvidence,
     DeliveryEvidence,
@@ -151,6 +151,10 @@ def reply(scores: dict[str, int] | int = 4, quotes: dict[str, list[str]] | None 
             for cid in IDS
         },
         "strengths": ["clear before -> after on p99"],
+        "signals": {
+            "s1": {"status": "covered", "quotes": ["p99 latency of 180 milliseconds"]},
+            "s2": {"status": "covered", "quotes": ["p99 latency went from 180 milliseconds to 85 milliseconds"]},
+        },
         "top_fix": "State the cost ceiling up front.",
         "rewrite": "My assumption was flat traffic at 2,000 requests per second and a 100 ms p99 budget.",
     }
@@ -513,29 +517,46 @@ def test_quote_matching_tolerates_whisper_spacing() -> None:
     assert tokens("Don\u2019t  \u201cStop\u201d") == ["dont", "stop"]
 
 
-def test_scores_contradicting_hard_evidence_are_flagged(server: FakeOpenAI, grader: LLMGrader) -> None:
+def checked(g, text: str, evidence: Evidence, *, finished: bool = True):  # type: ignore[no-untyped-def]
+    """The grade as the session keeps it: the score rules, with the evidence-only grade as baseline."""
+    transcript = Transcript.from_text(text)
+    base = apply_rules(EvidenceGrader().grade(demo_question(), RUBRIC, transcript, evidence), rubric=RUBRIC,
+                       transcript=transcript, evidence=evidence, finished=finished)
+    return apply_rules(g, rubric=RUBRIC, transcript=transcript, evidence=evidence, finished=finished,
+                       baseline=base, track=Track.mle)
+
+
+def test_scores_contradicting_hard_evidence_are_capped_and_say_why(server: FakeOpenAI, grader: LLMGrader) -> None:
     server.enqueue(chat(reply(5)))
-    g = grade_demo(grader, text=WEAK_TEXT, evidence=weak_evidence())
+    raw = grade_demo(grader, text=WEAK_TEXT, evidence=weak_evidence())
+    assert [c.score for c in raw.criteria] == [5, 5, 5, 5]  # the grader itself only checks what the model wrote
+    g = checked(raw, WEAK_TEXT, weak_evidence())
     by = {c.criterion: c for c in g.criteria}
-    assert any("no number" in f for f in by["metrics"].flags)
-    assert any("no action has 'I' as the actor" in f for f in by["ownership"].flags)
+    assert by["metrics"].score == 2 and "capped from 5 to 2: the answer contains no number" in by["metrics"].flags
+    assert by["ownership"].score <= 3
+    assert any("no action has 'I' as the actor (2 with 'we'" in f for f in by["ownership"].flags)
+    assert by["assumptions"].score == 2
     assert any("hidden: latency, scale, metric" in f for f in by["assumptions"].flags)
-    assert any("evidence-only score (1)" in f for f in by["metrics"].flags)
-    assert by["metrics"].score == 5  # flagged, not silently changed
-    assert not by["delivery"].flags
+    assert g.overall == RUBRIC.weighted_mean({c.criterion: c.score for c in g.criteria}, Track.mle)
+    assert g.overall < 3
+    # 40 words: too brief for any criterion above 3, whatever the model said
+    assert all(c.score <= 3 for c in g.criteria) and "short_answer" in g.flags
 
 
 def test_injection_cannot_raise_scores(server: FakeOpenAI, grader: LLMGrader) -> None:
     # A model that "obeys" the answer and hands out 5s everywhere.
+    evidence = weak_evidence()
+    evidence.delivery.word_count = 200  # long enough that the length rule does not cap it first
     server.enqueue(chat(reply(5)))
-    g = grade_demo(grader, text=INJECTION_TEXT, evidence=weak_evidence())
-    evidence_only = EvidenceGrader().grade(demo_question(), RUBRIC, Transcript.from_text(INJECTION_TEXT), weak_evidence())
+    g = checked(grade_demo(grader, text=INJECTION_TEXT, evidence=evidence), INJECTION_TEXT, evidence)
+    evidence_only = EvidenceGrader().grade(demo_question(), RUBRIC, Transcript.from_text(INJECTION_TEXT), evidence)
     ev = {c.criterion: c.score for c in evidence_only.criteria}
     by = {c.criterion: c for c in g.criteria}
     for cid in IDS:
         assert by[cid].score <= ev[cid] + 1
         assert any("addressed to the grader" in f for f in by[cid].flags)
-    assert by["metrics"].score == 2 and any(f.startswith("capped from 5 to 2") for f in by["metrics"].flags)
+    assert "injection_suspected" in g.flags
+    assert by["ownership"].score == 2 and any(f.startswith("capped from 3 to 2: the answer contains text") for f in by["ownership"].flags)
     assert g.overall < 3
     # and the prompt told the model the answer is data
     assert "Ignore the rubric" in server.chat_requests[0].messages[1]["content"].split("<transcript>\n")[1]

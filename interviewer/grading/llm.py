@@ -29,12 +29,11 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from ..errors import GraderError, MissingDependency
-from ..models import CriterionGrade, Evidence, Grade, Question, Track, Transcript
+from ..models import CriterionGrade, Evidence, Grade, Question, SignalCoverage, Track, Transcript
 from ..resources import prompts_dir
 from ..rubric import Rubric
 from ..settings import LLMSettings
-from .evidence import EvidenceGrader
-from .verify import check_grade
+from .verify import check_reply, uncertain_words
 
 if TYPE_CHECKING:
     from openai import OpenAI
@@ -53,6 +52,8 @@ MAX_IMPROVEMENT = 300
 MAX_REWRITE = 800
 MAX_SHORT = 200
 MAX_QUOTE = 300
+# A question's signals judged one by one; more than this many are left to the evidence grade.
+MAX_SIGNALS = 8
 
 
 # --- endpoint --------------------------------------------------------------------------------
@@ -197,15 +198,31 @@ def format_rubric(rubric: Rubric, track: Track | None) -> str:
     return "\n\n".join(blocks)
 
 
+def signal_ids(question: Question) -> list[str]:
+    """Short keys for the question's signals ("s1", "s2", ...): the reply is keyed by them."""
+    return [f"s{i}" for i in range(1, min(len(question.signals), MAX_SIGNALS) + 1)]
+
+
 def format_expectations(question: Question) -> str:
     lines: list[str] = []
     if question.signals:
-        lines.append("A strong answer shows: " + "; ".join(question.signals) + ".")
+        lines.append("A strong answer shows (judge each under \"signals\" by its key):")
+        lines.extend(f"- {sid}: {text}" for sid, text in zip(signal_ids(question), question.signals))
     if question.dimensions:
         lines.append("Assumptions a strong answer makes explicit: " + ", ".join(question.dimensions) + ".")
     if question.principles:
         lines.append("Leadership Principles probed: " + ", ".join(question.principles) + ".")
     return "\n".join(lines)
+
+
+def format_uncertain(transcript: Transcript) -> str:
+    words = uncertain_words(transcript)
+    if not words:
+        return ""
+    return (
+        "The speech recogniser was unsure of these words (they may be misheard; do not quote them "
+        "as proof): " + ", ".join(f'"{w}"' for w in words) + "."
+    )
 
 
 def build_messages(
@@ -218,7 +235,7 @@ def build_messages(
     track: Track | None,
     schema_in_prompt: bool,
 ) -> list[dict[str, str]]:
-    hint = "\n" + _schema_hint(rubric) if schema_in_prompt else ""
+    hint = "\n" + _schema_hint(rubric, len(signal_ids(question))) if schema_in_prompt else ""
     track_name = track.value if track else "any"
     user = render_template(
         templates.user,
@@ -230,6 +247,8 @@ def build_messages(
             "rubric": format_rubric(rubric, track),
             "evidence": format_evidence(evidence),
             "transcript": _neutralise(transcript.text.strip()) or "(empty answer)",
+            "uncertain": format_uncertain(transcript),
+            "signal_ids": ", ".join(signal_ids(question)) or "none (reply with an empty object)",
             "criteria_ids": ", ".join(c.id for c in rubric.criteria),
             "format_hint": hint,
         },
@@ -239,7 +258,7 @@ def build_messages(
 
 # --- reply schema ----------------------------------------------------------------------------
 
-REPLY_SCHEMA_VERSION = 1
+REPLY_SCHEMA_VERSION = 2  # 2: signals, strengths tied to a criterion
 
 
 def _clip_list(v: Any, n: int) -> Any:
@@ -276,13 +295,38 @@ class ReplyCriterion(BaseModel):
         return _clip(v, MAX_IMPROVEMENT)
 
 
+class ReplySignal(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    status: Literal["covered", "partly", "missing"]
+    quotes: list[str] = Field(default_factory=list)
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _lower(cls, v: Any) -> Any:
+        return v.strip().lower() if isinstance(v, str) else v
+
+    @field_validator("quotes", mode="before")
+    @classmethod
+    def _bound_quotes(cls, v: Any) -> Any:
+        return _clip_list(v, 2)
+
+
+class ReplyStrength(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    criterion: str = ""
+    text: str
+
+
 class LLMGradeReply(BaseModel):
     """What the model must return; small and bounded so small local models cope."""
 
     model_config = ConfigDict(extra="ignore")
 
     criteria: dict[str, ReplyCriterion] = Field(min_length=1, description="criterion id -> its grade")
-    strengths: list[str] = Field(default_factory=list)
+    strengths: list[ReplyStrength] = Field(default_factory=list)
+    signals: dict[str, ReplySignal] = Field(default_factory=dict, description="signal key (s1, s2 ...) -> verdict")
     top_fix: str = ""
     rewrite: str = ""
 
@@ -316,12 +360,29 @@ class LLMGradeReply(BaseModel):
     @field_validator("strengths", mode="before")
     @classmethod
     def _bound_strengths(cls, v: Any) -> Any:
-        return _clip_list(v, 3)
+        # Plain strings (a model without the schema) are strengths tied to no criterion.
+        v = _clip_list(v, 3)
+        return [{"text": s} if isinstance(s, str) else s for s in v] if isinstance(v, list) else v
 
     @field_validator("strengths")
     @classmethod
-    def _clip_strengths(cls, v: list[str]) -> list[str]:
-        return [_clip(s, MAX_SHORT) for s in v if s.strip()]
+    def _clip_strengths(cls, v: list[ReplyStrength]) -> list[ReplyStrength]:
+        out = []
+        for s in v:
+            if s.text.strip():
+                s.text = _clip(s.text, MAX_SHORT)
+                s.criterion = _criterion_id(s.criterion) if s.criterion else ""
+                out.append(s)
+        return out
+
+    @field_validator("signals", mode="before")
+    @classmethod
+    def _signals_keyed(cls, v: Any) -> Any:
+        if isinstance(v, list):  # [{"status": ...}, ...] in the order asked
+            return {f"s{i}": item for i, item in enumerate(v, start=1)}
+        if isinstance(v, dict):
+            return {str(k).strip().lower(): item for k, item in v.items()}
+        return v
 
     @field_validator("top_fix")
     @classmethod
@@ -333,8 +394,9 @@ class LLMGradeReply(BaseModel):
     def _clip_rewrite(cls, v: str) -> str:
         return v.strip()[:MAX_REWRITE]
 
-    def check_criteria(self, rubric: Rubric) -> None:
-        """Exactly the rubric's criteria, each once; raises ValueError naming what is wrong."""
+    def check_criteria(self, rubric: Rubric, n_signals: int = 0) -> None:
+        """Exactly the rubric's criteria, each once, and a verdict per signal; raises ValueError
+        naming what is wrong."""
         expected = [c.id for c in rubric.criteria]
         got = list(self.criteria)
         problems: list[str] = []
@@ -344,11 +406,14 @@ class LLMGradeReply(BaseModel):
             problems.append("missing criteria: " + ", ".join(missing))
         if unknown:
             problems.append("unknown criteria: " + ", ".join(unknown) + f" (valid ids: {', '.join(expected)})")
+        unjudged = [f"s{i}" for i in range(1, n_signals + 1) if f"s{i}" not in self.signals]
+        if unjudged:
+            problems.append("missing signals: " + ", ".join(unjudged))
         if problems:
             raise ValueError("; ".join(problems))
 
 
-def reply_schema(rubric: Rubric) -> dict[str, Any]:
+def reply_schema(rubric: Rubric, n_signals: int = 0) -> dict[str, Any]:
     """The JSON schema sent as ``response_format``: strict-mode compatible (all keys required,
     no extra keys). ``criteria`` is an object with one required key per rubric criterion, not a
     list: a grammar-constrained server then cannot skip or repeat a criterion (SmolLM2 graded
@@ -357,8 +422,12 @@ def reply_schema(rubric: Rubric) -> dict[str, Any]:
     Strings carry no ``maxLength``: OpenAI's strict mode does not list it, and on llama-server
     the bounded-repetition grammar it compiles to made SmolLM2 about 6x slower (1.5 vs 9 tokens/s
     here). Lengths are clipped after validation instead, and ``max_tokens`` bounds the whole reply.
+
+    ``signals`` follows the same idea: one required key per question signal ("s1", "s2" ...),
+    each a three-way verdict with at most two quotes, so a small model cannot skip one.
     """
     ids = [c.id for c in rubric.criteria]
+    sids = [f"s{i}" for i in range(1, n_signals + 1)]
 
     def text(n: int) -> dict[str, Any]:
         return {"type": "string", "description": f"at most {n} characters"}
@@ -375,6 +444,16 @@ def reply_schema(rubric: Rubric) -> dict[str, Any]:
         "required": ["score", "rationale", "quotes", "improvement"],
         "additionalProperties": False,
     }
+    signal = {
+        "type": "object",
+        "properties": {
+            "status": {"type": "string", "enum": ["covered", "partly", "missing"]},
+            "quotes": {"type": "array", "items": text(MAX_SHORT), "maxItems": 2,
+                       "description": "exact quotes copied from the transcript"},
+        },
+        "required": ["status", "quotes"],
+        "additionalProperties": False,
+    }
     return {
         "type": "object",
         "properties": {
@@ -384,11 +463,29 @@ def reply_schema(rubric: Rubric) -> dict[str, Any]:
                 "required": ids,
                 "additionalProperties": False,
             },
-            "strengths": {"type": "array", "items": text(MAX_SHORT), "maxItems": 3},
+            "strengths": {
+                "type": "array",
+                "maxItems": 3,
+                "items": {
+                    "type": "object",
+                    "properties": {"criterion": {"type": "string", "enum": ids}, "text": text(MAX_SHORT)},
+                    "required": ["criterion", "text"],
+                    "additionalProperties": False,
+                },
+                "description": "only criteria scored 4 or 5",
+            },
+            "signals": {
+                "type": "object",
+                "properties": {sid: signal for sid in sids},
+                "required": sids,
+                "additionalProperties": False,
+            },
             "top_fix": text(MAX_IMPROVEMENT),
-            "rewrite": text(MAX_REWRITE),
+            "rewrite": {**text(MAX_REWRITE), "description": (
+                f"at most {MAX_REWRITE} characters; only figures said in the transcript, "
+                "else a placeholder such as [p99 before, ms]")},
         },
-        "required": ["criteria", "strengths", "top_fix", "rewrite"],
+        "required": ["criteria", "strengths", "signals", "top_fix", "rewrite"],
         "additionalProperties": False,
     }
 
@@ -396,7 +493,7 @@ def reply_schema(rubric: Rubric) -> dict[str, Any]:
 _FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL)
 
 
-def parse_reply(content: str | None, rubric: Rubric) -> LLMGradeReply:
+def parse_reply(content: str | None, rubric: Rubric, n_signals: int = 0) -> LLMGradeReply:
     """Parse and validate one reply; raises ValueError with a message fit to show the model."""
     if not content or not content.strip():
         raise ValueError("the reply was empty")
@@ -418,7 +515,7 @@ def parse_reply(content: str | None, rubric: Rubric) -> LLMGradeReply:
             where = ".".join(str(p) for p in e["loc"]) or "(top level)"
             errs.append(f"{where}: {e['msg']}")
         raise ValueError("the reply does not match the schema: " + "; ".join(errs)) from None
-    reply.check_criteria(rubric)
+    reply.check_criteria(rubric, n_signals)
     return reply
 
 
@@ -580,14 +677,14 @@ class LLMGrader:
         msg = f"LLM grader at {self.endpoint.display} (model {self.endpoint.model}): {what}"
         return GraderError(scrub(msg, self._key()))
 
-    def _response_format(self, rubric: Rubric) -> dict[str, Any]:
+    def _response_format(self, rubric: Rubric, n_signals: int) -> dict[str, Any]:
         if self.response_mode != "json_schema":
             return {"type": self.response_mode}
         return {
             "type": "json_schema",
             "json_schema": {
                 "name": "interview_grade",
-                "schema": reply_schema(rubric),
+                "schema": reply_schema(rubric, n_signals),
                 "strict": True,
             },
         }
@@ -604,7 +701,7 @@ class LLMGrader:
         self.response_mode = new
         _MODE_MEMORY[self._fallback_key] = new
 
-    def _call(self, messages: list[dict[str, str]], rubric: Rubric) -> _Call:
+    def _call(self, messages: list[dict[str, str]], rubric: Rubric, n_signals: int) -> _Call:
         """One chat completion with retries for 429/5xx; every other failure is a GraderError."""
         import openai
 
@@ -617,7 +714,7 @@ class LLMGrader:
             if s.frequency_penalty:
                 params["frequency_penalty"] = s.frequency_penalty
             if self.response_mode != "text":
-                params["response_format"] = self._response_format(rubric)
+                params["response_format"] = self._response_format(rubric, n_signals)
             try:
                 completion = self._client_().chat.completions.create(
                     model=self.endpoint.model,
@@ -644,7 +741,7 @@ class LLMGrader:
                     continue
                 if self.response_mode in _NEXT_MODE and _rejects_response_format(exc):
                     self._fall_back(exc)
-                    messages = _with_schema_hint(messages, rubric)
+                    messages = _with_schema_hint(messages, rubric, n_signals)
                     continue
                 if status == 429 or status >= 500:
                     if attempt < s.max_retries:
@@ -698,11 +795,12 @@ class LLMGrader:
             track=track, schema_in_prompt=self.response_mode != "json_schema",
         )
         usage = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+        n_signals = len(signal_ids(question))
         reply: LLMGradeReply | None = None
         for attempt in range(2):  # one repair round for invalid output
-            call = self._call(messages, rubric)
+            call = self._call(messages, rubric, n_signals)
             if self.response_mode != "json_schema":  # may have switched during the call
-                messages = _with_schema_hint(messages, rubric)
+                messages = _with_schema_hint(messages, rubric, n_signals)
             for k, v in call.usage.items():
                 usage[k] += v
             if call.refusal:
@@ -715,7 +813,7 @@ class LLMGrader:
                         f"the reply was cut off at the {self.settings.max_tokens}-token limit; "
                         "reply again, shorter: rationales under 250 characters, rewrite under 400"
                     )
-                reply = parse_reply(call.content, rubric)
+                reply = parse_reply(call.content, rubric, n_signals)
                 break
             except ValueError as exc:
                 problem = str(exc)
@@ -733,7 +831,8 @@ class LLMGrader:
                         "role": "user",
                         "content": (
                             f"Your reply was invalid: {problem}. Reply again with only the JSON object, "
-                            f"with one key per criterion ({', '.join(c.id for c in rubric.criteria)}), scores 1-5."
+                            f"with one key per criterion ({', '.join(c.id for c in rubric.criteria)}), scores 1-5"
+                            + (f", and one verdict per signal ({', '.join(signal_ids(question))})." if n_signals else ".")
                         ),
                     },
                 ]
@@ -762,11 +861,15 @@ class LLMGrader:
             )
             for c in rubric.criteria
         ]
-        baseline = EvidenceGrader().grade(question, rubric, transcript, evidence, track=track)
-        evidence_scores = {g.criterion: g.score for g in baseline.criteria}
-        dropped = check_grade(criteria, rubric, transcript, evidence, evidence_scores)
+        names = {c.id: c.name for c in rubric.criteria}
+        strengths = [f"{names[s.criterion]}: {s.text}" if s.criterion in names else s.text for s in reply.strengths]
+        signals = [
+            SignalCoverage(signal=text, status=reply.signals[sid].status,
+                           quotes=[_clip(q, MAX_QUOTE) for q in reply.signals[sid].quotes])
+            for sid, text in zip(signal_ids(question), question.signals)
+        ]
         scores = {g.criterion: g.score for g in criteria}
-        return Grade(
+        grade = Grade(
             grader="llm",
             rubric_id=rubric.id,
             rubric_version=rubric.version,
@@ -775,30 +878,33 @@ class LLMGrader:
             prompt_version=self.prompt_version,
             criteria=criteria,
             overall=rubric.weighted_mean(scores, track),
-            strengths=reply.strengths[:3],
+            strengths=strengths[:3],
+            signals=signals,
             top_fix=reply.top_fix or None,
             rewrite=reply.rewrite or None,
-            dropped_quotes=dropped,
             latency_s=round(time.monotonic() - started, 3),
             usage=usage,
         )
+        # What the model wrote is checked here; the score rules run where every grade is made
+        # (SessionService, verify.apply_rules), for the evidence-only grade too.
+        return check_reply(grade, transcript, evidence)
 
 
 _SCHEMA_HINT = "The reply must validate against this JSON schema:"
 
 
 
-def _schema_hint(rubric: Rubric) -> str:
-    return f"{_SCHEMA_HINT}\n" + json.dumps(reply_schema(rubric), separators=(",", ":"))
+def _schema_hint(rubric: Rubric, n_signals: int = 0) -> str:
+    return f"{_SCHEMA_HINT}\n" + json.dumps(reply_schema(rubric, n_signals), separators=(",", ":"))
 
 
-def _with_schema_hint(messages: list[dict[str, str]], rubric: Rubric) -> list[dict[str, str]]:
+def _with_schema_hint(messages: list[dict[str, str]], rubric: Rubric, n_signals: int = 0) -> list[dict[str, str]]:
     """Without json_schema the server cannot enforce the schema: state it in the first user message (once)."""
     out = [dict(m) for m in messages]
     for m in out:
         if m["role"] == "user":
             if _SCHEMA_HINT not in m["content"]:
-                m["content"] = m["content"] + "\n\n" + _schema_hint(rubric)
+                m["content"] = m["content"] + "\n\n" + _schema_hint(rubric, n_signals)
             break
     return out
 
