@@ -36,6 +36,24 @@ def load_audio(path: Path | str) -> np.ndarray:
     not silent (peak level). Speech detection itself happens later, in the transcriber's VAD.
     """
     path = Path(path)
+    check_file(path)
+    audio = decode(path)
+    if audio.size == 0:
+        raise AudioFileError(f"{path} contains no audio samples (zero-length recording)")
+    check_level(audio, path)
+    return audio
+
+
+# A 12-minute answer decodes to ~46 MB of float32; two hours would be ~0.5 GB (1.9 GB measured
+# at peak with the decoder's buffers). Answers are minutes long: refuse what cannot be one.
+MAX_AUDIO_S = 60 * 60
+
+
+def check_file(path: Path | str) -> float | None:
+    """Cheap checks before any decoding: exists, a file, not empty, not over ``MAX_AUDIO_S``.
+
+    Returns the container's duration in seconds when it states one."""
+    path = Path(path)
     if not path.exists():
         raise AudioFileError(f"audio file not found: {path}")
     if path.is_dir():
@@ -46,12 +64,28 @@ def load_audio(path: Path | str) -> np.ndarray:
         raise AudioFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
     if size == 0:
         raise AudioFileError(f"audio file is empty (0 bytes): {path}")
+    seconds = _container_duration(path)
+    if seconds is not None and seconds > MAX_AUDIO_S:
+        raise AudioFileError(
+            f"{path} is {seconds / 60:.0f} minutes long; answers up to {MAX_AUDIO_S // 60} minutes are accepted "
+            "(cut out the answer, e.g. with `ffmpeg -ss START -t DURATION`)"
+        )
+    return seconds
 
-    audio = decode(path)
-    if audio.size == 0:
-        raise AudioFileError(f"{path} contains no audio samples (zero-length recording)")
-    check_level(audio, path)
-    return audio
+
+def _container_duration(path: Path) -> float | None:
+    try:
+        import av
+
+        with av.open(str(path)) as container:
+            if container.duration is not None:
+                return container.duration / 1_000_000  # av.time_base
+            stream = next(iter(container.streams.audio), None)
+            if stream is not None and stream.duration is not None and stream.time_base is not None:
+                return float(stream.duration * stream.time_base)
+    except Exception:  # noqa: BLE001 - undecodable files are reported by decode() with the reason
+        return None
+    return None
 
 
 def decode(path: Path) -> np.ndarray:

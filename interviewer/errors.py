@@ -63,5 +63,11 @@ class SpeechError(InterviewerError):
     """Text-to-speech failed."""
 
 
+class Interrupted(InterviewerError):
+    """Ctrl-C after a session was saved: the message says which, and how to finish it."""
+
+    exit_code = 130
+
+
 class MissingDependency(InterviewerError):
     """An optional component is not installed; the message says what to install."""

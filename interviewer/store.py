@@ -308,6 +308,12 @@ class Store:
         self._index(meta)
         return SavedSession(meta=meta, folder=folder)
 
+    def discard(self, saved: SavedSession) -> None:
+        """Remove a session that turned out to hold nothing usable (e.g. an undecodable file)."""
+        shutil.rmtree(saved.folder, ignore_errors=True)
+        with self._db() as db:
+            db.execute("DELETE FROM sessions WHERE id = ?", (saved.meta.id,))
+
     def update_meta(self, saved: SavedSession, **changes: object) -> None:
         saved.meta = saved.meta.model_copy(update=changes)
         self._write(saved.folder / "session.json", _dump(saved.meta))

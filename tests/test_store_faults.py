@@ -184,20 +184,6 @@ def test_damaged_session_json_names_the_file_and_reindex_lists_it(tmp_path: Path
     assert [r.id for r in Store(tmp_path).list()] == [good.meta.id]
 
 
-@pytest.fixture
-def small_disk(tmp_path: Path):  # type: ignore[no-untyped-def]
-    """A 2 MB tmpfs (needs root and mount rights; skipped with the reason where not)."""
-    mnt = tmp_path / "disk"
-    mnt.mkdir()
-    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mnt)], capture_output=True, text=True)
-    if proc.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here: {proc.stderr.strip() or proc.returncode}")
-    try:
-        yield mnt
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)], check=False)
-
-
 def _fill(disk: Path) -> None:
     with open(disk / "filler.bin", "wb") as fh:
         try:
