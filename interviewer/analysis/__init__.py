@@ -62,6 +62,9 @@ def analyze(
         assumptions=assumptions,
         delivery=analyze_delivery(doc, transcript, budget, opts),
         structure=analyze_structure(doc, ownership, impact, qty_sentences, upfront),
+        addressed_to_grader=[
+            doc.finding("to_grader", doc.sent_starts[si], doc.sent_ends[si]) for si in doc.to_grader
+        ],
     )
     logger.debug(
         "analyzed %d words: %d numbers, %d fillers",

@@ -16,7 +16,7 @@ from interviewer.models import DeliveryEvidence, Pause, Transcript
 
 from .document import AnalyzerOptions, Document
 
-__all__ = ["analyze_delivery"]
+__all__ = ["analyze_delivery", "heard_as_um"]
 
 
 _DETERMINERS = frozenset(
@@ -35,7 +35,20 @@ _HESITATION = re.compile(
     r"(?P<uhm>u+h+m+)|(?P<um>u+m+)|(?P<uh>u+h+)|(?P<erm>e+r+m+)|(?P<er>e+r+)|(?P<hmm>h+m+)"
 )
 _HESITATION_FIRST = frozenset("ueh")
-_FILLER_FIRST = frozenset("basically actually literally right like you kind sort i so".split())
+_FILLER_FIRST = frozenset("basically actually literally right like you kind sort i so i'm".split())
+# Words that can follow a filler "so" but not the adjective "so" of "I'm so glad".
+_AFTER_FILLER_SO = frozenset(
+    """the a an we i i'm it it's this that these those our my they you there what when how why
+    first basically yeah um uh okay ok let let's in at for if on one and then""".split()
+)
+
+
+def heard_as_um(doc: Document, k: int) -> bool:
+    """Whether token k is an "I'm" that was a spoken "um": "Um, so" transcribed as "I'm so"."""
+    if doc.toks[k] != "i'm" or doc.tok(k + 1) != "so":
+        return False
+    after_so = doc.text[doc.tok_ends[k + 1] : doc.tok_ends[k + 1] + 2].lstrip(" ")[:1]
+    return after_so in (",", ".", "") or doc.tok(k + 2) in _AFTER_FILLER_SO
 _WORD_COUNT_RE = re.compile(r"\S*[^\W_]\S*")
 
 
@@ -43,6 +56,8 @@ def _filler_at(doc: Document, k: int) -> tuple[str, int] | None:
     """The filler starting at token k as (name, end offset), or None."""
     tok, text = doc.toks[k], doc.text
     end = doc.tok_ends[k]
+    if tok == "i'm":
+        return ("um", end) if heard_as_um(doc, k) else None
     if tok[0] in _HESITATION_FIRST and len(tok) <= 6 and (m := _HESITATION.fullmatch(tok)):
         return m.lastgroup or tok, end
     if tok in ("basically", "actually", "literally"):
@@ -79,7 +94,7 @@ def analyze_delivery(
     doc: Document, transcript: Transcript, budget: int, opts: AnalyzerOptions
 ) -> DeliveryEvidence:
     text = doc.text
-    word_count = len(_WORD_COUNT_RE.findall(text))
+    word_count = len(_WORD_COUNT_RE.findall(doc.raw))  # every word said, to the grader too
     fillers: dict[str, int] = {}
     found: list[tuple[int, int, str]] = []
     for k, tok in enumerate(doc.toks):

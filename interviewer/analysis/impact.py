@@ -122,6 +122,16 @@ _VAGUE_FIRST = frozenset(
     decreased lowered raised optimized optimised sped cut lifted enhanced drove grew saved
     streamlined made more""".split()
 )
+# "much better than in week five", "than last quarter", "than v2": a comparison with a named point
+# in time or a version is a claim the candidate can be asked about, not a vague one.
+_ANCHORED_COMPARISON = re.compile(
+    r"\s+than\s+(?:(?:in|at|during|on|with|before|after|the|our|that|it\s+was|we\s+had)\s+)*"
+    r"(?:(?:last|previous|prior|first|original|old)\s+(?:week|month|quarter|year|release|version|model|launch)"
+    r"|(?:week|month|quarter|sprint|day|version|release|phase|v)\s*\d+"
+    r"|(?:week|month|quarter|sprint|day|version|release|phase)\s+(?:one|two|three|four|five|six|seven|eight|nine|ten))\b",
+    re.I,
+)
+_RAISED_ISSUE = re.compile(r"raised\s+(?:it|them|this|that)$", re.I)
 _METRIC_ALIASES = {
     "auc-roc": "auc", "roc auc": "auc", "roc-auc": "auc", "auroc": "auc", "f1 score": "f1",
     "f1-score": "f1", "click through rate": "ctr", "click-through rate": "ctr",
@@ -235,6 +245,10 @@ def analyze_impact(doc: Document, qtys: list[Quantity]) -> ImpactEvidence:
         si = doc.sentence_of(m.start())
         if si in number_sentences or si in vague_sentences:
             continue
+        if doc.tok(k - 1) == "to" or _ANCHORED_COMPARISON.match(text, m.end()):
+            continue  # a goal ("the task was to cut latency"), or compared with a named point
+        if text[m.start() - 1 : m.start()] == "-" or _RAISED_ISSUE.match(m.group()):
+            continue  # "gradient-boosted model"; "I raised it with the author" raised a concern
         vague_sentences.add(si)
         detail = " ".join(m.group().lower().split())
         vague.append(doc.sentence_finding("vague_claim", m.start(), m.end(), detail))

@@ -212,7 +212,7 @@ def _parse_spelled(text: str, a: int, b: int) -> list[tuple[int, int, Decimal]]:
 
 
 _HALF_RE = re.compile(
-    r"\b(?:(?P<verb>doubled|tripled|quadrupled|halved)|(?P<inhalf>(?:in|by)\s+half))\b"
+    r"\b(?:(?P<verb>doubled|tripled|quadrupled|halved)|(?P<inhalf>(?:in|by)\s+half)(?!\s+an?\b))\b"
     r"|(?<!first )(?<!second )(?<!other )(?<!back )(?<!front )"
     r"\bhalf\b(?=\s+(?:of|the|as|a|an|our|its|their)\b)",
     re.I,

@@ -1,6 +1,8 @@
 """Ownership: who did the work, "I" or "we", and "I would" in place of what was done.
 
-- Pronoun counts ("let's" is not counted; "US" in capitals is the country).
+- Pronoun counts ("let's" is not counted; "US" in capitals is the country). A restart counts
+  once ("I, I, I built" and "I I I I I" are one "I"), and "I'm so" heard for a spoken "um, so"
+  is a filler, not an "I".
 - Actor findings need a past-tense verb (regular "-ed" or a known irregular form) after
   "I"/"we"/"our team": stories are told in the past, and present-tense design talk ("we use a
   feature store") says nothing about who acted. Stative verbs ("we wanted", "we needed") and
@@ -10,6 +12,9 @@
   "I'd" + past participle ("I'd built" = I had built), nor "would have" (hindsight, a strength
   in a failure story), nor "I couldn't" (a past fact). They are recorded in every round: whether
   "I would" replaces a real story (behavioral) or is normal design talk is the grader's call.
+  "I would" counts only where it replaces an action ("I would add a cache"), not where it
+  introduces a topic: "the project I would talk about is", "the one I'd pick is" (a relative
+  clause: a noun before the subject, a copula after the verb) and "I'd talk about".
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import re
 
 from interviewer.models import OwnershipEvidence
 
+from .delivery import heard_as_um
 from .document import Document, per_sentence
 
 __all__ = ["analyze_ownership", "is_past"]
@@ -83,9 +89,24 @@ def is_past(verb: str) -> bool:
     )
 
 
-def _is_hypothetical(m: re.Match[str]) -> bool:
+# After "the project I would talk about", "the one I'd pick": the copula of a relative clause.
+_RELATIVE_TAIL = re.compile(r"(?:\s+(?:about|with|for|as|to|on|up|out|here|first))*\s*,?\s+(?:is|was|would\s+be|will\s+be)\b", re.I)
+_CLAUSE_OPENERS = frozenset(
+    """and so but then or because if first now here instead also well um uh yeah okay ok probably
+    maybe actually basically honestly think guess say mean that which where when what how why
+    where there next finally again still just really definitely""".split()
+)
+
+
+def _is_hypothetical(doc: Document, k: int, m: re.Match[str]) -> bool:
     subj, modal = m.group("subj").lower(), (m.group("modal") or "").lower()
     verb = m.group("verb").lower()
+    before = doc.text[doc.tok_ends[k - 1] : doc.tok_starts[k]] if k else "."
+    if k and doc.tok(k - 1) not in _CLAUSE_OPENERS and not any(c in before for c in ".!?,;:"):
+        if _RELATIVE_TAIL.match(doc.text, m.end()):
+            return False  # "the project I would talk about is ...": it names a topic
+    if verb in ("talk", "speak") and doc.text[m.end() : m.end() + 7].lstrip().lower().startswith("about"):
+        return False  # "I'd talk about the migration" introduces the story
     if subj == "we" and modal in ("could", "might"):
         return False  # "we could shard by user" lists options, it claims nothing
     if m.group("have") or verb in _NOT_HYPOTHETICAL:
@@ -104,17 +125,19 @@ def analyze_ownership(doc: Document) -> OwnershipEvidence:
     for k, tok in enumerate(doc.toks):
         start, end = doc.tok_starts[k], doc.tok_ends[k]
         if tok in _I_FORMS:
-            if not (tok == "i" and text[end : end + 2] == ".e"):
-                i_count += 1  # not the "i" of "i.e."
+            restart = k > 0 and doc.toks[k - 1] == tok and doc.adjacent(k - 1, ",-")
+            if not (tok == "i" and text[end : end + 2] == ".e") and not restart and not heard_as_um(doc, k):
+                i_count += 1  # not the "i" of "i.e.", a stutter or a misheard "um"
         elif tok in _WE_FORMS:
             if not (tok == "us" and (text[start:end] == "US" or text[end : end + 1] == "-")):
                 we_count += 1  # not the country, not "us-east-1"
-        if tok in _ACTOR_FIRST and (m := _ACTOR_RE.match(text, start)):
+        if tok in _ACTOR_FIRST and doc.tok(k - 1) != "if" and (m := _ACTOR_RE.match(text, start)):
+            # ("if I handed it over" is a condition, not an action)
             verb = m.group("verb").lower()
             if is_past(verb) and not (verb == "used" and m.group("to")):
                 hit = (start, m.end("verb"), " ".join(text[start : m.end("verb")].split()))
                 (i_hits if m.group("subj").lower() == "i" else we_hits).append(hit)
-        if tok in _HYPO_FIRST and (m := _HYPO_RE.match(text, start)) and _is_hypothetical(m):
+        if tok in _HYPO_FIRST and (m := _HYPO_RE.match(text, start)) and _is_hypothetical(doc, k, m):
             hypo_hits.append((start, m.end(), " ".join(m.group().split())))
     total = i_count + we_count
     return OwnershipEvidence(
