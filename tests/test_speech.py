@@ -589,3 +589,15 @@ def test_no_sound_server_means_device_errors(tmp_path: Path) -> None:
     assert out["auto"] == "text only (no audio output device)"
     assert out["record"] == "no audio input device found"
     assert out["say"] == "no audio output device found"
+
+
+@pytest.mark.audio
+def test_spoken_question_prints_nothing_over_the_screen(pulse_server: PulseServer) -> None:
+    # Several sentences: the next one is synthesised while the first plays, the gap that used to
+    # underrun the device and print "ALSA lib pcm.c: (snd_pcm_recover) underrun occurred".
+    question = ("Tell me about a time you disagreed with a principal engineer. What was the design? "
+                "What did you propose instead, and what happened? What would you do differently today?")
+    proc = subprocess.run([sys.executable, "-m", "interviewer", "say", "--voice", "auto", question],
+                          capture_output=True, text=True, timeout=180, env=dict(os.environ))
+    assert proc.returncode == 0, proc.stderr
+    assert "ALSA" not in proc.stderr and "underrun" not in proc.stderr, proc.stderr

@@ -8,12 +8,13 @@ server started later (or a headset plugged in) is seen only after :func:`refresh
 from __future__ import annotations
 
 import logging
+import sys
 import math
 import threading
 import time
 from dataclasses import dataclass
 from types import ModuleType
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import AudioDeviceError, MissingDependency
 
@@ -33,6 +34,7 @@ FLOOR_DBFS = -120.0
 
 def import_sounddevice() -> ModuleType:
     """Import ``sounddevice``; a missing PortAudio library becomes a MissingDependency."""
+    _quiet_alsa()
     try:
         import sounddevice
     except OSError as exc:  # the wheel loads libportaudio at import time
@@ -42,6 +44,39 @@ def import_sounddevice() -> ModuleType:
             "the sounddevice package is not installed", hint="pip install sounddevice"
         ) from exc
     return sounddevice
+
+
+_ALSA_HANDLER: Any = None  # kept alive: ALSA holds a pointer to it
+
+
+def _quiet_alsa() -> None:
+    """Route ALSA's own messages ("ALSA lib pcm.c: underrun occurred", probe noise from PortAudio's
+    device scan) to the debug log instead of the user's terminal, where they used to print over
+    the question. Linux only; a missing libasound is simply left alone."""
+    global _ALSA_HANDLER
+    if _ALSA_HANDLER is not None or not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("asound")
+    if not name:
+        _ALSA_HANDLER = False
+        return
+    try:
+        lib = ctypes.cdll.LoadLibrary(name)
+        # void handler(const char *file, int line, const char *function, int err, const char *fmt, ...)
+        proto = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p)
+
+        def handler(file: bytes, line: int, function: bytes, err: int, fmt: bytes) -> None:
+            log.debug("ALSA %s:%d %s: %s", (file or b"").decode(errors="replace"), line,
+                      (function or b"").decode(errors="replace"), (fmt or b"").decode(errors="replace"))
+
+        _ALSA_HANDLER = proto(handler)
+        lib.snd_lib_error_set_handler(_ALSA_HANDLER)
+    except (OSError, AttributeError) as exc:
+        log.debug("cannot quiet ALSA messages: %s", exc)
+        _ALSA_HANDLER = False
 
 
 def refresh() -> None:

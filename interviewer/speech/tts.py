@@ -65,7 +65,6 @@ class TextOnlySpeaker:
 
 # --- playback ---------------------------------------------------------------------------------
 
-WRITE_FRAMES = 2048  # small writes keep Ctrl-C responsive during playback
 
 
 def to_mono_float(audio: np.ndarray) -> np.ndarray:
@@ -91,27 +90,71 @@ def resample(audio: np.ndarray, src_rate: int, dst_rate: int) -> np.ndarray:
     return np.interp(x, np.arange(audio.size), audio).astype(np.float32)
 
 
+class _Feeder:
+    """What the output callback plays: queued audio, then silence while the next sentence is
+    still being synthesised. The device never runs dry, so ALSA never reports an underrun (the
+    blocking-write version printed four "underrun occurred" lines over every spoken question)."""
+
+    def __init__(self) -> None:
+        self._chunks: queue.SimpleQueue[np.ndarray] = queue.SimpleQueue()
+        self._current: np.ndarray | None = None
+        self._pos = 0
+        self._closed = threading.Event()
+        self.drained = threading.Event()
+        self.played = 0
+
+    def put(self, mono: np.ndarray) -> None:
+        self._chunks.put(mono)
+
+    def close(self) -> None:
+        self._closed.set()
+
+    def callback(self, outdata: Any, frames: int, _time: Any, _status: Any) -> None:
+        filled = 0
+        while filled < frames:
+            if self._current is None or self._pos >= self._current.size:
+                try:
+                    self._current, self._pos = self._chunks.get_nowait(), 0
+                except queue.Empty:
+                    break
+            take = min(frames - filled, self._current.size - self._pos)
+            outdata[filled : filled + take, 0] = self._current[self._pos : self._pos + take]
+            self._pos += take
+            filled += take
+        self.played += filled
+        if filled < frames:
+            outdata[filled:] = 0
+            if self._closed.is_set() and self._chunks.empty():
+                self.drained.set()
+
+
 def play(chunks: Iterable[tuple[np.ndarray, int]], device: DeviceInfo | str | int | None = None) -> float:
     """Play (audio, samplerate) chunks back to back on an output device; return seconds played.
 
     The stream opens at the first chunk's rate (falling back to the device's own rate when
-    PortAudio refuses it) and blocks until the last sample has been played.
+    PortAudio refuses it), plays from a callback that outputs silence while the next chunk is
+    being made, and returns once the last sample has been played.
     """
     sd = import_sounddevice()
     info = device if isinstance(device, DeviceInfo) else resolve_device(device, "output")
+    feeder = _Feeder()
     stream = None
     out_rate = 0
-    played = 0
     try:
         for audio, rate in chunks:
             mono = to_mono_float(audio)
             if stream is None:
-                stream, out_rate = _open_output(sd, info, rate)
+                stream, out_rate = _open_output(sd, info, rate, feeder.callback)
+                feeder.put(resample(mono, rate, out_rate))
                 stream.start()
-            mono = resample(mono, rate, out_rate)
-            for i in range(0, mono.size, WRITE_FRAMES):
-                stream.write(mono[i : i + WRITE_FRAMES].reshape(-1, 1))
-            played += mono.size
+                continue
+            feeder.put(resample(mono, rate, out_rate))
+        feeder.close()
+        if stream is not None:
+            # Short waits keep Ctrl-C responsive; the device error case ends the wait too.
+            while not feeder.drained.wait(0.1):
+                if not stream.active:
+                    break
     except KeyboardInterrupt:
         if stream is not None:
             stream.abort(ignore_errors=True)
@@ -120,19 +163,22 @@ def play(chunks: Iterable[tuple[np.ndarray, int]], device: DeviceInfo | str | in
         raise AudioDeviceError(f"cannot play on {info.name!r}: {exc}", hint=NO_DEVICE_HINT) from exc
     finally:
         if stream is not None:
-            stream.stop(ignore_errors=True)  # waits for queued audio to finish playing
+            stream.stop(ignore_errors=True)  # waits for the buffers already handed over
             stream.close(ignore_errors=True)
-    return played / out_rate if out_rate else 0.0
+    return feeder.played / out_rate if out_rate else 0.0
 
 
-def _open_output(sd: Any, info: DeviceInfo, rate: int) -> tuple[Any, int]:
+def _open_output(sd: Any, info: DeviceInfo, rate: int, callback: Any) -> tuple[Any, int]:
+    def open_at(r: int) -> Any:
+        return sd.OutputStream(device=info.index, samplerate=r, channels=1, dtype="float32", callback=callback)
+
     try:
-        return sd.OutputStream(device=info.index, samplerate=rate, channels=1, dtype="float32"), rate
+        return open_at(rate), rate
     except sd.PortAudioError as first:
         fallback = int(info.default_samplerate)
         if fallback and fallback != rate:
             try:
-                stream = sd.OutputStream(device=info.index, samplerate=fallback, channels=1, dtype="float32")
+                stream = open_at(fallback)
                 log.debug("output %r refused %d Hz; resampling to %d Hz", info.name, rate, fallback)
                 return stream, fallback
             except sd.PortAudioError:
