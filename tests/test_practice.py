@@ -85,9 +85,7 @@ def test_live_answer_is_recorded_transcribed_and_graded(pulse_server: PulseServe
     audio = recorded.saved.folder / "answer.wav"
     assert audio.stat().st_size > 16000 * 2 * 15  # the clip is ~22 s; the file was written live
 
-    started = time.monotonic()
-    outcome = finish_live(service, recorded)
-    after_stop = time.monotonic() - started
+    outcome = finish_live(service, recorded)  # time-to-transcript is measured by bench/bench_incremental.py
 
     saved = service.store.load(outcome.saved.meta.id)
     assert saved.meta.finished and saved.meta.status.value == "graded"
@@ -99,8 +97,6 @@ def test_live_answer_is_recorded_transcribed_and_graded(pulse_server: PulseServe
     words = saved.transcript.words  # type: ignore[union-attr]
     assert all(a.start <= b.start for a, b in zip(words, words[1:])), "timestamps continuous across chunks"
     assert [g.grader for g in saved.grades] == ["evidence"]
-    # Only the tail is left after stop; the bound is loose because CI machines are shared.
-    assert after_stop < 30
 
 
 def test_ctrl_c_keeps_the_answer_and_it_can_be_graded_later(
