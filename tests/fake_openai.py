@@ -24,6 +24,8 @@ class Reply:
     body: Any = None  # dict -> JSON, str -> sent as is
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0
+    content_type: str = "application/json"
+    cut_after: int | None = None  # send only this many body bytes, then drop the connection
 
 
 @dataclass
@@ -156,11 +158,17 @@ class FakeOpenAI:
                 raw = data.encode("utf-8")
                 try:
                     self.send_response(reply.status)
-                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Type", reply.content_type)
                     self.send_header("Content-Length", str(len(raw)))
                     for k, v in reply.headers.items():
                         self.send_header(k, v)
                     self.end_headers()
+                    if reply.cut_after is not None:
+                        self.wfile.write(raw[: reply.cut_after])
+                        self.wfile.flush()
+                        self.close_connection = True
+                        self.connection.shutdown(2)  # a reply cut mid-way
+                        return
                     self.wfile.write(raw)
                 except (BrokenPipeError, ConnectionResetError):  # client gave up (timeout tests)
                     pass

@@ -762,20 +762,40 @@ class LLMGrader:
                 raise self._fail(_status_message(status, detail, self.endpoint.model)) from None
             except openai.OpenAIError as exc:  # pragma: no cover - unexpected SDK-level failure
                 raise self._fail(f"{type(exc).__name__}: {_clip(str(exc), 160)}") from None
-            if not completion.choices:
+            except (ValueError, TypeError, AttributeError, OSError) as exc:
+                # The SDK parses a 200 reply as it comes: a body that is not JSON raises
+                # JSONDecodeError (a ValueError); a reply cut mid-way, an httpx/OS error.
+                raise self._fail(f"the reply is not valid JSON ({type(exc).__name__}) - is this an "
+                                 "OpenAI-compatible endpoint?") from None
+            return self._parts(completion)
+
+    def _parts(self, completion: Any) -> _Call:
+        """The fields of a chat completion; anything else (a str for a text/html body, JSON of
+        another shape) is a GraderError naming what came back."""
+        try:
+            choices = completion.choices
+            if not isinstance(choices, list):
+                raise TypeError("choices is not a list")
+            if not choices:
                 raise self._fail("the server returned no choices")
-            choice = completion.choices[0]
+            choice = choices[0]
             usage = completion.usage
             return _Call(
                 content=choice.message.content,
                 finish_reason=choice.finish_reason,
                 refusal=getattr(choice.message, "refusal", None),
                 usage={
-                    "prompt_tokens": usage.prompt_tokens if usage else 0,
-                    "completion_tokens": usage.completion_tokens if usage else 0,
-                    "total_tokens": usage.total_tokens if usage else 0,
+                    "prompt_tokens": (usage.prompt_tokens or 0) if usage else 0,
+                    "completion_tokens": (usage.completion_tokens or 0) if usage else 0,
+                    "total_tokens": (usage.total_tokens or 0) if usage else 0,
                 },
             )
+        except (AttributeError, TypeError, IndexError, KeyError):
+            got = completion if isinstance(completion, str) else type(completion).__name__
+            raise self._fail(
+                f"the reply is not a chat completion ({_clip(' '.join(str(got).split()), 60) or 'empty body'}) "
+                "- is this an OpenAI-compatible endpoint?"
+            ) from None
 
     # -- the port --
 
