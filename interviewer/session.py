@@ -181,7 +181,7 @@ class SessionService:
             saved = self.store.create(self._meta(question, track, source, SessionStatus.recorded), audio=path)
             step("transcribing")
             try:
-                transcript = self.transcriber.transcribe(saved.audio_path or path, progress=on_progress)
+                transcript = self.transcriber.transcribe(path, progress=on_progress)  # errors name the user's file
             except AudioFileError:
                 self.store.discard(saved)
                 raise

@@ -448,14 +448,36 @@ def test_401_names_the_fix_and_never_leaks_the_key(server: FakeOpenAI, caplog: p
     assert len(server.chat_requests) == 1
 
 
-def test_key_from_environment_and_credentials_kept_out_of_the_grade(server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+def test_explicit_key_is_sent_and_kept_out_of_the_grade(server: FakeOpenAI) -> None:
     server.require_key = SECRET
-    g = LLMGrader(fast_settings(), Endpoint(base_url=server.base_url, model="fake-model"))
+    g = LLMGrader(fast_settings(api_key=SECRET), Endpoint(base_url=server.base_url, model="fake-model"))
     server.enqueue(chat(reply(4)))
     grade = grade_demo(g)
     assert server.chat_requests[0].headers["authorization"] == f"Bearer {SECRET}"
     assert grade.endpoint == server.base_url and SECRET not in grade.model_dump_json()
+
+
+def test_openai_key_goes_only_to_openai(server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> None:
+    # OPENAI_API_KEY is exported for other tools: another endpoint never receives it.
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    g = LLMGrader(fast_settings(), Endpoint(base_url=server.base_url, model="fake-model"))
+    server.enqueue(chat(reply(4)))
+    grade_demo(g)
+    assert SECRET not in server.chat_requests[0].headers["authorization"]
+    assert llm_mod.api_key_for("https://api.openai.com/v1") == SECRET
+    assert llm_mod.api_key_for("https://llm.example.com/v1") is None
+
+
+def test_key_over_plain_http_to_another_host_warns_once(caplog: pytest.LogCaptureFixture) -> None:
+    from pydantic import SecretStr
+
+    with caplog.at_level(logging.WARNING, logger="interviewer.grading.llm"):
+        for _ in range(3):
+            assert llm_mod.api_key_for("http://gpu-box.example.net:8000/v1", SecretStr("k")) == "k"
+        llm_mod.api_key_for("http://127.0.0.1:8080/v1", SecretStr("k"))  # this machine: no warning
+        llm_mod.api_key_for("https://secure.example.net/v1", SecretStr("k"))
+    warnings = [r.getMessage() for r in caplog.records if "plain http" in r.getMessage()]
+    assert warnings == ["the LLM API key is sent to gpu-box.example.net over plain http (unencrypted); use https"]
 
 
 def test_unknown_model_404(server: FakeOpenAI) -> None:

@@ -44,6 +44,38 @@ log = logging.getLogger(__name__)
 PROMPT_HUMAN_VERSION = "grader-1"
 PLACEHOLDER_KEY = "not-needed"  # local servers accept any key; the SDK insists on one
 OPENAI_BASE_URL = "https://api.openai.com/v1"
+_OPENAI_HOSTS = frozenset({"api.openai.com"})
+_warned_plain_http: set[str] = set()
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def api_key_for(base_url: str, *explicit: SecretStr | None) -> str | None:
+    """The key to send to ``base_url``: one set for the endpoint (``INTERVIEWER_LLM__API_KEY``,
+    the config file) goes wherever the user pointed it; ``OPENAI_API_KEY``, exported for other
+    tools, goes only to OpenAI's own host. A key about to travel over plain http to a host
+    that is not this machine is warned about once."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base_url)
+    host = (parts.hostname or "").lower()
+    key = next((k.get_secret_value() for k in explicit if k is not None and k.get_secret_value()), None)
+    if key is None and host in _OPENAI_HOSTS:
+        key = os.environ.get("OPENAI_API_KEY") or None
+    if key and parts.scheme == "http" and not _is_loopback(host) and host not in _warned_plain_http:
+        _warned_plain_http.add(host)
+        log.warning("the LLM API key is sent to %s over plain http (unencrypted); use https", host)
+    return key
+
 
 # Soft limits: a longer string is clipped rather than rejected, so a verbose small model does not
 # cost a retry; the hard bounds (scores, list sizes) are enforced by the schema.
@@ -640,13 +672,8 @@ class LLMGrader:
 
     def _key(self) -> str:
         if self._key_cache is None:
-            for candidate in (self.endpoint.api_key, self.settings.api_key):
-                if candidate is not None and candidate.get_secret_value():
-                    self._key_cache = candidate.get_secret_value()
-                    break
-            else:
-                self._key_cache = os.environ.get("OPENAI_API_KEY") or PLACEHOLDER_KEY
-        return self._key_cache
+            self._key_cache = api_key_for(self.endpoint.base_url, self.endpoint.api_key, self.settings.api_key)
+        return self._key_cache or PLACEHOLDER_KEY
 
     def _client_(self) -> OpenAI:
         if self._client is None:

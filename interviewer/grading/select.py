@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import socket
 import urllib.error
 import urllib.request
@@ -23,7 +22,7 @@ from ..errors import GraderError
 from ..settings import LLMSettings, Settings
 from . import Grader
 from .evidence import EvidenceGrader
-from .llm import OPENAI_BASE_URL, PLACEHOLDER_KEY, Endpoint, LLMGrader, public_url, scrub
+from .llm import OPENAI_BASE_URL, PLACEHOLDER_KEY, Endpoint, LLMGrader, api_key_for, public_url, scrub
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +46,6 @@ def _llm(settings: Settings | LLMSettings) -> LLMSettings:
     return settings.llm if isinstance(settings, Settings) else settings
 
 
-def _key(llm: LLMSettings) -> str | None:
-    if llm.api_key is not None and llm.api_key.get_secret_value():
-        return llm.api_key.get_secret_value()
-    return os.environ.get("OPENAI_API_KEY") or None
 
 
 def list_models(base_url: str, api_key: str | None, timeout_s: float) -> list[str]:
@@ -112,12 +107,11 @@ def resolve_endpoint(settings: Settings | LLMSettings) -> tuple[Endpoint | None,
     llm = _llm(settings)
     if llm.enabled == "off":
         return None, f"LLM grading off (llm.enabled=off); evidence-only grade. To enable: INTERVIEWER_LLM__ENABLED=auto and {ENABLE_HINT}"
-    key = _key(llm)
     if llm.base_url:
         model = llm.model
         if not model:
             try:
-                models = list_models(llm.base_url, key, min(llm.timeout_s, 10.0))
+                models = list_models(llm.base_url, api_key_for(llm.base_url, llm.api_key), min(llm.timeout_s, 10.0))
             except GraderError as exc:
                 if llm.enabled == "on":
                     raise
@@ -137,7 +131,7 @@ def resolve_endpoint(settings: Settings | LLMSettings) -> tuple[Endpoint | None,
         # A local server needs no key: never send the user's OpenAI key to it.
         ep = Endpoint(base_url=url, model=model, name=name, api_key=SecretStr(PLACEHOLDER_KEY))
         return ep, f"using {name} at {url}, model {model}"
-    if key:
+    if api_key_for(OPENAI_BASE_URL, llm.api_key):
         ep = Endpoint(base_url=OPENAI_BASE_URL, model=llm.model or DEFAULT_OPENAI_MODEL, name="OpenAI")
         return ep, (
             f"using OpenAI at {OPENAI_BASE_URL}, model {ep.model} (OPENAI_API_KEY is set; "
@@ -168,7 +162,7 @@ def check_endpoint(settings: Settings | LLMSettings) -> tuple[bool, str]:
     if endpoint is None:
         # Off or nothing found is a valid setup (evidence-only), not a failure.
         return True, note
-    key = endpoint.api_key.get_secret_value() if endpoint.api_key else _key(llm)
+    key = api_key_for(endpoint.base_url, endpoint.api_key, llm.api_key)
     try:
         models = list_models(endpoint.base_url, key, min(llm.timeout_s, 10.0))
     except GraderError as exc:
