@@ -211,7 +211,7 @@ def test_valid_reply_becomes_llm_grade(server: FakeOpenAI, grader: LLMGrader) ->
     assert g.criteria[2].quotes == ["p99 latency went from 180 milliseconds to 85 milliseconds"]
     assert g.dropped_quotes == 0
     assert g.usage == {"prompt_tokens": 900, "completion_tokens": 250, "total_tokens": 1150}
-    assert g.latency_s is not None and 0 <= g.latency_s < 5
+    assert g.latency_s is not None and g.latency_s >= 0
     assert g.top_fix and g.rewrite and g.strengths
     assert all(not c.flags for c in g.criteria)
     assert len(server.chat_requests) == 1
@@ -394,12 +394,12 @@ def test_429_honours_retry_after_then_succeeds(server: FakeOpenAI, grader: LLMGr
     assert g.criteria[0].score == 4 and len(server.chat_requests) == 2
 
 
-def test_retry_after_is_capped(server: FakeOpenAI) -> None:
+def test_retry_after_is_capped(server: FakeOpenAI, caplog: pytest.LogCaptureFixture) -> None:
     g = LLMGrader(fast_settings(retry_max_wait_s=0.1), Endpoint(base_url=server.base_url, model="fake-model"))
     server.enqueue(error(429, "slow down", headers={"Retry-After": "120"}), chat(reply(4)))
-    t0 = time.monotonic()
-    grade_demo(g)
-    assert time.monotonic() - t0 < 1.5
+    with caplog.at_level(logging.WARNING, logger="interviewer.grading.llm"):
+        grade_demo(g)
+    assert any("retry 1/2 in 0.1 s" in r.getMessage() for r in caplog.records), caplog.text
 
 
 def test_500_then_ok(server: FakeOpenAI, grader: LLMGrader) -> None:
@@ -427,10 +427,9 @@ def test_429_exhausted(server: FakeOpenAI, grader: LLMGrader) -> None:
 def test_timeout(server: FakeOpenAI) -> None:
     g = LLMGrader(fast_settings(timeout_s=0.3), Endpoint(base_url=server.base_url, model="fake-model"))
     server.enqueue(chat(reply(4), delay_s=1.5))
-    t0 = time.monotonic()
     with pytest.raises(GraderError, match=r"no reply within 0.3 s - raise llm.timeout_s"):
         grade_demo(g)
-    assert time.monotonic() - t0 < 1.2  # not retried
+    assert len(server.chat_requests) == 1  # a timeout is not retried
 
 
 def test_401_names_the_fix_and_never_leaks_the_key(server: FakeOpenAI, caplog: pytest.LogCaptureFixture) -> None:
@@ -666,9 +665,7 @@ def test_select_probes_local_servers(server: FakeOpenAI, monkeypatch: pytest.Mon
     monkeypatch.setenv("INTERVIEWER_LLM__ENABLED", "auto")
     monkeypatch.setenv("OPENAI_API_KEY", SECRET)  # a local server still wins, and never gets the key
     monkeypatch.setattr(select_mod, "LOCAL_SERVERS", [("LM Studio", "http://127.0.0.1:9/v1"), ("Ollama", server.base_url)])
-    t0 = time.monotonic()
     g, note = resolve_grader(load_settings())
-    assert time.monotonic() - t0 < 2
     assert note == f"using Ollama at {server.base_url}, model llama3.1"
     server.enqueue(chat(reply(4)))
     grade_demo(g)  # type: ignore[arg-type]
