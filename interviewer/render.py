@@ -10,7 +10,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from .models import Evidence, Finding, Grade, Transcript
+from .models import Evidence, Finding, Grade, SignalCoverage, Transcript
 from .store import SavedSession, SessionRow
 
 # One style per kind of finding; the legend under the transcript explains them.
@@ -22,11 +22,12 @@ STYLES: dict[str, str] = {
     "vague": "red",
     "assumption": "bold blue",
     "filler": "dim strike",
+    "uncertain": "underline dim italic",
 }
 LEGEND = [
     ("I did", "i_actor"), ("we did", "we_actor"), ("I would", "hypothetical"),
     ("number", "number"), ("vague claim", "vague"), ("assumption/question", "assumption"),
-    ("filler", "filler"),
+    ("filler", "filler"), ("uncertain word", "uncertain"),
 ]
 
 
@@ -62,8 +63,32 @@ def _spans(evidence: Evidence) -> list[tuple[str, str]]:
     return pairs
 
 
+def uncertain_spans(transcript: Transcript) -> list[tuple[int, int]]:
+    """Where the words the recogniser was unsure of sit in ``transcript.text``.
+
+    Words are looked up in order from a moving cursor, so a word said twice is marked where it
+    was uncertain, not at its first occurrence.
+    """
+    spans: list[tuple[int, int]] = []
+    low = transcript.text.lower()
+    cursor = 0
+    for w in transcript.words:
+        core = w.text.strip().lower()
+        if not core:
+            continue
+        at = low.find(core, cursor)
+        if at < 0:
+            continue
+        cursor = at + len(core)
+        if w.uncertain:
+            spans.append((at, cursor))
+    return spans
+
+
 def highlighted_transcript(transcript: Transcript, evidence: Evidence | None) -> Text:
     text = Text(transcript.text)
+    for a, b in uncertain_spans(transcript):
+        text.stylize(STYLES["uncertain"], a, b)
     if evidence is None:
         return text
     lowered = transcript.text.lower()
@@ -127,6 +152,51 @@ def evidence_table(evidence: Evidence) -> Table:
     return table
 
 
+def quality_warning(transcript: Transcript | None) -> Text | None:
+    """One line before the report when the transcript cannot be trusted (issue: graded gibberish)."""
+    q = transcript.quality if transcript is not None else None
+    if q is None or q.reliable:
+        return None
+    why = "; ".join(w.rstrip(".") for w in q.warnings) or "the recogniser's confidence is too low"
+    return Text(f"⚠ Unreliable transcript: {why}. The grade is marked unreliable; no criterion scores above 3.",
+                style="bold red")
+
+
+# Grade-level flags in words (grade.flags holds the stable codes scripts read).
+GRADE_FLAGS = {
+    "unreliable_transcript": "unreliable transcript: no criterion above 3",
+    "unfinished_answer": "unfinished answer: cut off before the end, so structure and result are capped",
+    "short_answer": "short answer: too few words to score high on anything",
+    "injection_suspected": "the answer contains text addressed to the grader; scores held near the evidence-only grade",
+    "rewrite_repaired": "figures you never said were taken out of the rewrite and shown as [placeholders]",
+    "rewrite_dropped": "the rewrite was dropped: it stood on figures you never said",
+}
+
+SIGNAL_MARKS = {
+    "covered": ("✔ covered", "bold green"),
+    "partly": ("◐ partly", "yellow"),
+    "missing": ("✘ missing", "red"),
+    "needs_llm": ("? needs an LLM grade", "dim"),
+}
+
+
+def signals_table(signals: Sequence[SignalCoverage]) -> Table:
+    """What the question expects, one row per signal: covered / partly / missing, with quotes."""
+    table = Table(box=box.SIMPLE, show_header=False, pad_edge=False, title="What a strong answer shows",
+                  title_justify="left", title_style="bold")
+    table.add_column(no_wrap=True)
+    table.add_column()
+    for s in signals:
+        label, style = SIGNAL_MARKS[s.status]
+        body = Text(s.signal)
+        for q in s.quotes:
+            body.append(f'\n  "{q}"', style="italic cyan")
+        if s.note:
+            body.append(f"\n  {s.note}", style="dim")
+        table.add_row(Text(label, style=style), body)
+    return table
+
+
 def grade_label(grade: Grade) -> str:
     if grade.grader == "evidence":
         return "evidence-only grade (no LLM: rubric thresholds on the measurements)"
@@ -151,6 +221,13 @@ def grade_panel(grade: Grade, criterion_names: dict[str, str] | None = None) -> 
             body.append(f"\n  ⚠ {flag}", style="bold red")
         table.add_row(names.get(c.criterion, c.criterion), score_cell(c.score), body)
     parts: list[RenderableType] = [table]
+    for flag in grade.flags:
+        parts.append(Text(f"⚠ {GRADE_FLAGS.get(flag, flag)}", style="bold yellow"))
+    if grade.signals:
+        parts.append(signals_table(grade.signals))
+        if any(s.status == "needs_llm" for s in grade.signals):
+            parts.append(Text("Signals marked '?' are beyond what rules can hear: set up an LLM grader and run "
+                              "`interviewer regrade` for a verdict with quotes.", style="dim"))
     if grade.strengths:
         parts.append(Text("Strengths: ", style="bold").append("; ".join(grade.strengths), style="none"))
     if grade.top_fix:
@@ -190,7 +267,11 @@ def session_report(saved: SavedSession, criterion_names: dict[str, str] | None =
     head.append(f" · session {meta.id} · {meta.created_at.astimezone():%Y-%m-%d %H:%M}", style="dim")
     if not meta.finished:
         head.append("\nunfinished: the answer was interrupted; what was recorded is kept", style="yellow")
-    parts: list[RenderableType] = [Panel(head, title="Question", title_align="left")]
+    parts: list[RenderableType] = []
+    warning = quality_warning(saved.transcript)
+    if warning is not None:
+        parts.append(warning)
+    parts.append(Panel(head, title="Question", title_align="left"))
     if saved.transcript is not None:
         body = highlighted_transcript(saved.transcript, saved.evidence)
         src = saved.transcript.model or saved.transcript.source
