@@ -247,3 +247,40 @@ def test_every_shipped_rule_names_a_computed_metric() -> None:
         for c in rubric.criteria:
             if c.evidence:
                 assert c.evidence.metric in metrics
+
+
+# --- checks: the rules every grade obeys ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_every_shipped_rubric_states_its_checks(path: Path) -> None:
+    # The band and thresholds are visible in each file, not only defaults in code.
+    raw = yaml.safe_load(path.read_text())
+    assert {"pace_wpm", "pace_far_wpm", "short_answer_words", "brief_answer_words"} <= set(raw["checks"])
+    checks = load_rubric(path).checks
+    assert checks.pace_far_wpm.low <= checks.pace_wpm.low < checks.pace_wpm.high <= checks.pace_far_wpm.high
+    assert 160 in checks.pace_wpm and 183 not in checks.pace_far_wpm  # the tool's advice; the measured 183 wpm
+
+
+def test_core_names_the_source_of_its_pace_band() -> None:
+    text = (rubrics_dir() / "core.yaml").read_text()
+    assert "130-160" in text and "National Center for Voice and Speech" in text
+
+
+def test_bad_checks_name_file_and_field(tmp_path: Path) -> None:
+    path = _broken(tmp_path, lambda raw: raw["checks"].update(pace_wpm={"low": 170, "high": 130}))
+    assert "checks.pace_wpm" in _error(path) and "must be below high" in _error(path)
+    path = _broken(tmp_path, lambda raw: raw["checks"].update(pace_wpm={"low": 100, "high": 200}))
+    assert "must contain pace_wpm" in _error(path)
+    path = _broken(tmp_path, lambda raw: raw["checks"].update(short_answer_words=500))
+    assert "short_answer_words must not exceed brief_answer_words" in _error(path)
+    path = _broken(tmp_path, lambda raw: raw["checks"].update(unfinished_cap=0))
+    assert "checks.unfinished_cap" in _error(path)
+
+
+def test_checks_default_when_a_user_rubric_omits_them(tmp_path: Path) -> None:
+    raw = yaml.safe_load((rubrics_dir() / "core.yaml").read_text())
+    del raw["checks"]
+    path = tmp_path / "mine.yaml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    assert load_rubric(path).checks == get_rubric("core").checks
