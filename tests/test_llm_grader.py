@@ -767,3 +767,28 @@ def test_list_form_and_loose_ids_are_accepted_without_a_schema() -> None:
     with pytest.raises(ValueError, match="criteria given more than once: assumptions"):
         parse_reply(json.dumps(body), RUBRIC)
 
+
+
+def test_signals_and_strengths_in_the_reply_schema_and_loose_forms() -> None:
+    schema = llm_mod.reply_schema(RUBRIC, 2)
+    sig = schema["properties"]["signals"]
+    assert sig["required"] == ["s1", "s2"] and sig["properties"]["s2"]["properties"]["quotes"]["maxItems"] == 2
+    strengths = schema["properties"]["strengths"]["items"]
+    assert strengths["properties"]["criterion"]["enum"] == IDS and strengths["required"] == ["criterion", "text"]
+    assert "signals" in schema["required"] and llm_mod.reply_schema(RUBRIC)["properties"]["signals"]["required"] == []
+    # without a schema, models write plain-string strengths and a list of verdicts in order
+    body = reply(3, strengths=["clear before -> after"], signals=[{"status": "Covered", "quotes": []}, {"status": "missing"}])
+    r = parse_reply(json.dumps(body), RUBRIC, 2)
+    assert r.strengths[0].text == "clear before -> after" and r.strengths[0].criterion == ""
+    assert [r.signals[k].status for k in ("s1", "s2")] == ["covered", "missing"]
+    with pytest.raises(ValueError, match="missing signals: s2"):
+        parse_reply(json.dumps(reply(3, signals={"s1": {"status": "partly", "quotes": []}})), RUBRIC, 2)
+
+
+def test_missing_signal_verdict_is_repaired_over_http(server: FakeOpenAI, grader: LLMGrader) -> None:
+    server.enqueue(chat(reply(3, signals={"s1": {"status": "covered", "quotes": ["p99 latency of 180 milliseconds"]}})),
+                   chat(reply(3)))
+    g = grade_demo(grader)
+    assert "missing signals: s2" in server.chat_requests[1].messages[-1]["content"]
+    assert [s.status for s in g.signals] == ["covered", "covered"]
+    assert g.signals[0].signal == demo_question().signals[0]
