@@ -376,8 +376,6 @@ def test_llm_rewrite_is_repaired_and_the_prompt_says_why(server: FakeOpenAI) -> 
 
 # --- the whole corpus: no score contradicts its own evidence ---------------------------------------------------
 
-I_ACTIONS = "ownership"
-
 
 def contradictions(grade: Grade, rubric: Rubric, ev: Evidence, transcript: Transcript, finished: bool) -> list[str]:
     """Every way a printed score disagrees with the printed evidence, found without the rules' code."""
@@ -464,7 +462,7 @@ def test_no_score_contradicts_its_evidence_on_the_whole_corpus() -> None:
                 # every lowered score says why
                 for before, after in zip(g.criteria, checked.criteria):
                     if after.score < before.score:
-                        assert any(f.startswith(f"capped from") for f in after.flags), (r.id, name, after)
+                        assert any(f.startswith("capped from") for f in after.flags), (r.id, name, after)
     assert seen_raw > 50  # the finder is not blind: unchecked grades contradict their evidence often
 
 
