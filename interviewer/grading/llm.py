@@ -2,9 +2,12 @@
 
 The model sees the question, the round's expectations, the rubric anchors, the analyzer's counts
 and the transcript (delimited as data). It must return a small bounded JSON object
-(:class:`LLMGradeReply`); the reply is validated, its quotes and scores are checked against the
-transcript and evidence (:mod:`.verify`), and the result is a :class:`~interviewer.models.Grade`
-labelled ``grader="llm"``.
+(:class:`LLMGradeReply`: a score per criterion, strengths tied to a criterion, a covered / partly /
+missing verdict per question signal, a fix and a rewrite); the reply is validated, what the model
+wrote is checked against the transcript (quotes, signal quotes, figures in the rewrite:
+:func:`.verify.check_reply`), and the result is a :class:`~interviewer.models.Grade` labelled
+``grader="llm"``. Its scores are checked against the evidence where every grade is made
+(:func:`.verify.apply_rules`, called by the session service).
 
 Every failure (unreachable, 401, unknown model, rate limit, 5xx, timeout, refusal, truncated or
 invalid output) becomes a :class:`~interviewer.errors.GraderError` with one line naming the

@@ -134,14 +134,6 @@ def verify_quotes(criteria: Iterable[CriterionGrade], transcript: Transcript, in
     return dropped
 
 
-def verify_strings(items: Iterable[str], transcript: Transcript) -> tuple[list[str], int]:
-    """Same check for a flat list of quotes; returns (kept, dropped)."""
-    index = TranscriptIndex.of(transcript)
-    items = list(items)
-    kept = [q for q in items if index.proves(q)]
-    return kept, len(items) - len(kept)
-
-
 def uncertain_words(transcript: Transcript, limit: int = 40) -> list[str]:
     """The words the recogniser was unsure of, each once, in order (for the grader's prompt)."""
     seen: dict[str, None] = {}
