@@ -25,6 +25,7 @@ from .document import AnalyzerOptions, build_document, sentence_spans
 from .impact import analyze_impact
 from .numbers import quantities
 from .ownership import analyze_ownership
+from .signals import judge_signals
 from .structure import analyze_structure
 
 __all__ = ["DIMENSION_LEXICON", "AnalyzerOptions", "analyze", "sentence_spans"]
@@ -66,6 +67,8 @@ def analyze(
             doc.finding("to_grader", doc.sent_starts[si], doc.sent_ends[si]) for si in doc.to_grader
         ],
     )
+    if question is not None and question.signals:
+        evidence.signals = judge_signals(question.signals, evidence)
     logger.debug(
         "analyzed %d words: %d numbers, %d fillers",
         evidence.delivery.word_count,

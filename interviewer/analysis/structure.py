@@ -31,7 +31,7 @@ from interviewer.models import (
 
 from .document import Document
 
-__all__ = ["analyze_structure"]
+__all__ = ["analyze_structure", "rigor_label_of"]
 
 _SITUATION = re.compile(
     r"\b(?:at\s+(?:my\s+)?(?:previous|last|current|old|former)\s+(?:job|company|role|team|employer)"
@@ -219,6 +219,12 @@ def _rigor(doc: Document) -> list[Finding]:
         if m := pattern.search(doc.text):
             out.append(doc.sentence_finding("rigor", m.start(), m.end(), label))
     return out
+
+
+def rigor_label_of(text: str) -> tuple[tuple[int, int], str] | None:
+    """The first validation practice ``text`` names, as (span, label); None if it names none."""
+    found = [(m.span(), label) for label, pattern in _RIGOR_CONCEPTS if (m := pattern.search(text))]
+    return min(found) if found else None
 
 
 def analyze_structure(
