@@ -134,6 +134,7 @@ def test_ctrl_c_keeps_the_answer_and_it_can_be_graded_later(
     doc = json.loads(regraded.stdout)
     assert "profiled" in doc["transcript"]["text"].lower()
     assert doc["grade"]["grader"] == "evidence"
+    assert "unfinished_answer" in doc["grade"]["flags"]  # the cut-off answer is marked and capped (verify)
 
 
 def test_no_microphone_falls_back_to_the_demo(tmp_path: Path) -> None:
