@@ -83,7 +83,7 @@ def _dimension(dim: str) -> Callable[[Evidence], _Verdict]:
 _CHECKS: tuple[tuple[re.Pattern[str], Callable[[Evidence], _Verdict]], ...] = tuple(
     (re.compile(pattern, re.I), check)
     for pattern, check in (
-        (r"\bfirst[\s-]person\b|\bpersonal(?:ly)?\s+(?:actions?|steps?|contribution)|\bwhat\s+(?:they|he|she)\s+did\b", _ownership),
+        (r"\bfirst[\s-]person\b|\bpersonal(?:ly)?\b|\bwhat\s+(?:they|he|she)\s+(?:did|built|decided)\b", _ownership),
         (r"\bwith\s+numbers\b|\bin\s+numbers\b|\bnumbers?\b|\bmeasured\b|\bquantif\w*|\bbefore\s+and\s+after\b|"
          r"\bin\s+(?:dollars|business\s+terms)\b|\bpercent\w*", _quantified),
         (r"\btrade[\s-]?offs?\b|\bweigh(?:s|ed|ing)?\b|\bat\s+the\s+cost\s+of\b|\bboth\s+sides\b", _tradeoffs),

@@ -222,6 +222,43 @@ def format_evidence(evidence: Evidence) -> str:
     if dlv.overtime_s:
         parts.append(f"over time by {dlv.overtime_s:.0f} s")
     lines.append("- Delivery: " + "; ".join(parts))
+    st = evidence.structure
+    star = st.star
+    lines.append(
+        f"- Structure (STAR): heard {', '.join(star.present) or 'none'}"
+        f"{f'; missing: ' + ', '.join(star.missing) if star.missing else ''}; "
+        f"result sentences with a number: {len(star.quantified_results)}"
+    )
+    parts_found = [f for p in ("situation", "task", "action", "result") if (f := getattr(star, p))]
+    if parts_found:
+        lines.append(f"  - parts: {_quoted(parts_found, 4)}")
+    lines.append(f"- Trade-offs: sentences weighing options or a cost: {len(st.tradeoffs)}")
+    if st.tradeoffs:
+        lines.append(f"  - trade-off: {_quoted(st.tradeoffs)}")
+    time_cx = sorted({c.cls or "?" for c in st.complexity if c.kind == "time"})
+    space_cx = sorted({c.cls or "?" for c in st.complexity if c.kind == "space"})
+    lines.append(
+        f"- Complexity: time {', '.join(f'O({c})' for c in time_cx) or 'not stated'}; "
+        f"space {', '.join(f'O({c})' for c in space_cx) or 'not stated'}".replace("O(?)", "mentioned")
+    )
+    lines.append(
+        f"- Rigor: validation practices named: {', '.join(f.detail or '?' for f in st.rigor) or 'none'}; "
+        f"edge-case sentences: {len(st.edge_cases)}; clarifying questions or assumptions in the first third: "
+        f"{len(st.upfront)}"
+    )
+    for label, found in (("practice", st.rigor), ("edge case", st.edge_cases), ("up front", st.upfront)):
+        if found:
+            lines.append(f"  - {label}: {_quoted(found)}")
+    if evidence.signals:
+        lines.append("- Question signals as rules judge them (needs_llm: yours to judge):")
+        for sc in evidence.signals:
+            lines.append(f"  - [{sc.status}] {sc.signal}{f' ({sc.note})' if sc.note else ''}")
+    if evidence.addressed_to_grader:
+        lines.append(
+            f"- Addressed to the grader, not measured: {_quoted(evidence.addressed_to_grader)}"
+        )
+    if evidence.version < 2:
+        lines.append("- (saved before structure and signals were measured: absent above means not measured)")
     return "\n".join(lines)
 
 
