@@ -55,6 +55,31 @@ def check_whisper(settings: Settings) -> Check:
     return Check("Whisper model", "ok", t.model_label)
 
 
+def check_speech_accuracy(settings: Settings) -> Check:
+    """The measured accuracy of the configured model (bench/bench_asr.py), or how to measure it."""
+    import json
+
+    from .resources import data_dir
+    from .transcribe import resolve_model
+
+    label = resolve_model(settings.whisper.model)[1]
+    how = f"python bench/bench_asr.py --model {settings.whisper.model}"
+    try:
+        table = json.loads((data_dir() / "asr_bench.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        table = {}
+    row = table.get("models", {}).get(settings.whisper.model)
+    if row is None:
+        return Check("Speech accuracy", "ok", f"{label}: not measured here", f"measure it in a checkout: {how}")
+    return Check(
+        "Speech accuracy", "ok",
+        f"{label}: WER {row['wer'] * 100:.1f} % (clean read), fillers recall {row['filler_recall']:.2f} "
+        f"precision {row['filler_precision']:.2f}, ML terms recall {row['term_recall']:.2f}, RTF {row['rtf']:.2f} "
+        f"({table.get('measured_on', 'see README')})",
+        None,
+    )
+
+
 def check_audio(settings: Settings) -> Iterator[Check]:
     if importlib.util.find_spec("sounddevice") is None:
         yield Check("PortAudio", "fail", "sounddevice is not installed", "pip install sounddevice")
@@ -117,7 +142,7 @@ def check_data(_: Settings) -> Check:
 
 
 CHECKS: list[Callable[[Settings], Check | Iterator[Check]]] = [
-    check_python, check_store, check_data, check_whisper, check_audio, check_voice, check_llm,
+    check_python, check_store, check_data, check_whisper, check_speech_accuracy, check_audio, check_voice, check_llm,
 ]
 
 

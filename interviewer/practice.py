@@ -120,7 +120,8 @@ def record_live(
 
         try:
             service.transcriber.load()  # type: ignore[attr-defined]
-            incremental = IncrementalTranscriber(service.transcriber, samplerate=recorder.samplerate)  # type: ignore[arg-type]
+            # The question's vocabulary and the filler phrase go into every chunk's decode.
+            incremental = IncrementalTranscriber(service.transcriber_for(question), samplerate=recorder.samplerate)  # type: ignore[arg-type]
         except InterviewerError as exc:
             log.warning("live transcription unavailable, will transcribe after the answer: %s", exc)
 

@@ -141,6 +141,21 @@ class SessionService:
             self._transcriber = WhisperTranscriber(self.settings.whisper)
         return self._transcriber
 
+    def transcriber_for(self, question: Question | None) -> Transcriber:
+        """The transcriber for an answer to ``question``: biased to its vocabulary when the
+        transcriber supports it (batch and the live path use this same one)."""
+        base = self.transcriber
+        for_question = getattr(base, "for_question", None)
+        return for_question(question) if callable(for_question) else base
+
+    def _save_transcript(self, saved: SavedSession, transcript: Transcript) -> Transcript:
+        """Batch and live transcripts alike get their quality measured here, then saved."""
+        from .quality import with_quality
+
+        transcript = with_quality(transcript, self.settings.whisper.uncertain_below)
+        self.store.save_transcript(saved, transcript)
+        return transcript
+
     def llm_grader(self) -> tuple[Grader | None, str]:
         """The LLM grader to use (None for evidence-only) and a note saying which and why."""
         if self._llm_grader is None:
@@ -181,13 +196,13 @@ class SessionService:
             saved = self.store.create(self._meta(question, track, source, SessionStatus.recorded), audio=path)
             step("transcribing")
             try:
-                transcript = self.transcriber.transcribe(path, progress=on_progress)  # errors name the user's file
+                transcript = self.transcriber_for(question).transcribe(path, progress=on_progress)  # errors name the user's file
             except AudioFileError:
                 self.store.discard(saved)
                 raise
             except KeyboardInterrupt:
                 raise _interrupted(saved, "while transcribing") from None
-        self.store.save_transcript(saved, transcript)  # first, before anything else can fail
+        self._save_transcript(saved, transcript)  # first, before anything else can fail
         notes = self.grade_saved(saved, rubric=chosen, track=track, on_step=step)
         return Outcome(saved, notes)
 
@@ -217,10 +232,10 @@ class SessionService:
             if audio is None:
                 raise AudioFileError(f"session {saved.meta.id} has no audio to transcribe")
             (on_step or (lambda _s: None))("transcribing")
-            transcript = self.transcriber.transcribe(audio, progress=on_progress)
+            transcript = self.transcriber_for(saved.meta.question).transcribe(audio, progress=on_progress)
         if finished and stopped_by == "time_limit" and ends_mid_sentence(transcript):
             self.store.update_meta(saved, finished=False)
-        self.store.save_transcript(saved, transcript)
+        self._save_transcript(saved, transcript)
         chosen = self.rubric_for(saved.meta.question, saved.meta.track, rubric)
         return Outcome(saved, self.grade_saved(saved, rubric=chosen, track=saved.meta.track, on_step=on_step))
 

@@ -61,6 +61,19 @@ class WhisperSettings(BaseModel):
     beam_size: int = Field(default=5, ge=1, le=10)
     language: str = Field(default="en", description="spoken language; English by default")
     cpu_threads: int = Field(default=0, ge=0, description="0 lets CTranslate2 decide")
+    keep_fillers: bool = Field(
+        default=True, description="transcribe um/uh/hmm verbatim (a filler-styled hotwords phrase on every window)"
+    )
+    vocabulary: bool = Field(
+        default=True,
+        description="bias recognition to the question's ML terms (shipped glossary + HOME/vocabulary.txt)",
+    )
+    vocabulary_tokens: int = Field(
+        default=120, ge=0, le=200, description="prompt tokens given to vocabulary terms (Whisper's prompt holds ~220)"
+    )
+    uncertain_below: float = Field(
+        default=0.4, ge=0, le=1, description="a word recognised with lower probability is marked uncertain"
+    )
 
 
 class LLMSettings(BaseModel):

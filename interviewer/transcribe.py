@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from . import audio as audio_io
 from .errors import AudioFileError, MissingDependency, TranscriptionError
-from .models import Segment, Transcript, Word
+from .models import Question, Segment, Transcript, Word
 from .settings import WhisperSettings
 
 log = logging.getLogger(__name__)
@@ -30,12 +30,9 @@ Progress = Callable[[float, float], None]
 
 BUNDLED_MODEL = "tiny.en"
 
-# Whisper learned to write clean text and drops disfluencies; a prompt written in a
-# disfluent style makes it keep more "um"/"uh". Opt-in, not the default: on ~7 min of piper
-# speech with tiny.en it kept 8/17 fillers instead of 2/17 but raised filler-free WER from
-# 3.3% to 3.8% (on one render a 30 s window lost a whole sentence: 3.9% -> 5.3%). With
-# condition_on_previous_text=False faster-whisper primes only the first 30 s window with it.
-FILLER_PROMPT = "Umm, let me think like, hmm... Okay, here's what I'm, like, thinking."
+# Fillers and domain terms: see interviewer.vocabulary. Both go into faster-whisper's
+# ``hotwords`` (put before every window and every live chunk alike); ``initial_prompt`` would
+# prime only the first 30 s window.
 
 _SPACES = re.compile(r"\s+")
 
@@ -90,9 +87,12 @@ class DecodeOptions(BaseModel):
         description="avg token logprob below which decoding is retried at higher temperature (and the no-speech gate may drop it)",
     )
     initial_prompt: str | None = Field(
+        default=None, max_length=500, description="text primed before the first 30 s window only"
+    )
+    hotwords: str | None = Field(
         default=None,
-        max_length=500,
-        description="text primed before the first 30 s window; FILLER_PROMPT keeps more 'um'/'uh' at some WER cost",
+        max_length=2000,
+        description="text put before every window (and every live chunk): vocabulary terms and the filler phrase",
     )
     word_timestamps: bool = Field(default=True, description="per-word start/end times (pauses, quotes)")
     hallucination_silence_threshold: float | None = Field(
@@ -122,6 +122,7 @@ class DecodeOptions(BaseModel):
             "initial_prompt": self.initial_prompt or None,
             "word_timestamps": self.word_timestamps,
             "hallucination_silence_threshold": self.hallucination_silence_threshold,
+            "hotwords": self.hotwords or None,
         }
 
 
@@ -140,26 +141,56 @@ def resolve_model(name: str) -> tuple[str, str]:
     return name, name
 
 
-class WhisperTranscriber:
-    """faster-whisper adapter; the model loads on first use (or on ``load()``)."""
+class _SharedModel:
+    """One loaded model shared by a transcriber and the per-question copies made from it."""
 
-    def __init__(self, settings: WhisperSettings | None = None, options: DecodeOptions | None = None) -> None:
+    def __init__(self) -> None:
+        self.model: Any = None
+        self.lock = threading.Lock()
+
+
+class WhisperTranscriber:
+    """faster-whisper adapter; the model loads on first use (or on ``load()``).
+
+    ``for_question(question)`` gives a transcriber for one answer: same model, decode options
+    with that question's vocabulary. Batch (``transcribe``) and live (``transcribe_array``,
+    every chunk) decode with the same options.
+    """
+
+    def __init__(
+        self,
+        settings: WhisperSettings | None = None,
+        options: DecodeOptions | None = None,
+        *,
+        question: Question | None = None,
+    ) -> None:
         self.settings = settings or WhisperSettings()
-        self.options = options or DecodeOptions.from_settings(self.settings)
+        self.question = question
+        self.options = options or DecodeOptions.from_settings(
+            self.settings, hotwords=hotwords_for(self.settings, question)
+        )
         self._model_ref, self.model_label = resolve_model(self.settings.model)
-        self._model: Any = None
-        self._lock = threading.Lock()
+        self._shared = _SharedModel()
+
+    def for_question(self, question: Question | None) -> WhisperTranscriber:
+        """A transcriber sharing this one's model, biased to ``question``'s vocabulary."""
+        hotwords = hotwords_for(self.settings, question)
+        other = WhisperTranscriber(
+            self.settings, self.options.model_copy(update={"hotwords": hotwords}), question=question
+        )
+        other._shared = self._shared
+        return other
 
     @property
     def loaded(self) -> bool:
-        return self._model is not None
+        return self._shared.model is not None
 
     def load(self) -> Any:
         """Load the model now (e.g. while the question is being read aloud); returns it."""
-        with self._lock:
-            if self._model is None:
-                self._model = self._load()
-            return self._model
+        with self._shared.lock:
+            if self._shared.model is None:
+                self._shared.model = self._load()
+            return self._shared.model
 
     def _load(self) -> Any:
         try:
@@ -279,6 +310,14 @@ def _first_line(exc: BaseException) -> str:
 
 def _clamp(t: float, total: float) -> float:
     return min(max(float(t), 0.0), total)
+
+
+def hotwords_for(settings: WhisperSettings, question: Question | None) -> str | None:
+    """The hotwords prompt these settings give for an answer to ``question`` (None: no context)."""
+    from .vocabulary import Glossary, build_hotwords
+
+    terms = Glossary.load().terms_for(question) if settings.vocabulary else []
+    return build_hotwords(terms, fillers=settings.keep_fillers, term_tokens=settings.vocabulary_tokens)
 
 
 def _segment(seg: Any, offset: float, total: float) -> Segment:

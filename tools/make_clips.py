@@ -7,13 +7,19 @@ texts change, and re-run the transcription tests afterwards.
 
     python tools/make_clips.py            # everything
     python tools/make_clips.py --only demo
+    python tools/make_clips.py --only asr  # tests/data/asr/: fillers, vocabulary, quality gate
+
+The ASR clips (tests/data/asr/scripts.yaml) are rendered with two voices: piper joe and
+espeak-ng (``apt-get install espeak-ng``), a second, different voice.
 """
 
 from __future__ import annotations
 
 import argparse
 import re
+import subprocess
 import sys
+import tempfile
 import wave
 from pathlib import Path
 
@@ -25,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from interviewer.audio import resample  # noqa: E402
 TESTS_DATA = ROOT / "tests" / "data"
+ASR_DATA = TESTS_DATA / "asr"
 PKG_DATA = ROOT / "interviewer" / "data"
 SR = 16000
 DEMO_LENGTH_SCALE = 1.12
@@ -255,15 +262,84 @@ def write_demo_yaml(duration_s: float) -> None:
     )
 
 
+def espeak(text: str, voice: str = "en-us", wpm: int = 165) -> np.ndarray:
+    """Synthesize with espeak-ng (a robotic voice, unlike piper's) at 16 kHz, peak PEAK."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "say.wav"
+        subprocess.run(["espeak-ng", "-v", voice, "-s", str(wpm), "-w", str(out), text], check=True)
+        with wave.open(str(out), "rb") as w:
+            rate = w.getframerate()
+            pcm = np.frombuffer(w.readframes(w.getnframes()), np.int16).astype(np.float32) / 32768
+    audio = resample(pcm, rate)
+    return (audio / max(float(np.abs(audio).max()), 1e-9) * PEAK).astype(np.float32)
+
+
+def make_asr(voice) -> None:
+    """Clips for filler recall, term recall, clean-read WER and the quality gate (two voices)."""
+    scripts = yaml.safe_load((ASR_DATA / "scripts.yaml").read_text(encoding="utf-8"))
+    clips: list[dict] = []
+
+    def emit(clip_id: str, kind: str, voice_name: str, audio: np.ndarray, **facts) -> None:
+        audio = np.concatenate([silence(0.4), audio, silence(0.5)])
+        audio = audio + noise(len(audio), -65, seed=len(clips))
+        name = f"{clip_id}.{voice_name}.ogg"
+        write(ASR_DATA / name, audio, codec="libopus", bit_rate=20000)
+        clips.append({"file": name, "id": clip_id, "kind": kind, "voice": voice_name,
+                      "duration_s": round(len(audio) / SR, 2), **facts})
+
+    for kind in ("clean", "fillers", "ml"):
+        for item in scripts[kind]:
+            said = " ".join((item.get("say") or item["text"]).split())
+            facts = {k: item[k] for k in ("split", "question", "terms") if k in item}
+            emit(item["id"], kind, "piper", speak(voice, said, sentence_gap_s=0.3), **facts)
+            emit(item["id"], kind, "espeak", espeak(said), **facts)
+    for item in scripts["foreign"]:
+        emit(item["id"], "foreign", f"espeak-{item['voice']}", espeak(" ".join(item["text"].split()), item["voice"]))
+    # English played backwards: speech-like sound that no one can understand.
+    backwards = speak(voice, " ".join(scripts["clean"][-1]["text"].split()), sentence_gap_s=0.3)[::-1]
+    emit("backwards", "unintelligible", "piper", np.ascontiguousarray(backwards))
+    human = make_human()
+    if human is not None:
+        audio, text = human
+        emit("human_librivox", "clean", "human", audio, split="heldout", text=text,
+             source="LibriVox (public domain) via Debian pocketsphinx-testdata (BSD-2)")
+    header = "# Written by tools/make_clips.py --only asr from scripts.yaml; one entry per audio file.\n"
+    (ASR_DATA / "clips.yaml").write_text(header + yaml.safe_dump({"clips": clips}, sort_keys=False), encoding="utf-8")
+
+
+LIBRIVOX = Path("/usr/share/pocketsphinx/test/data/librivox")
+
+
+def make_human() -> tuple[np.ndarray, str] | None:
+    """25 s of a real person reading (LibriVox, public domain), shipped by Debian's
+    pocketsphinx-testdata; the reference keeps the reader's own slip ("a more a amiable")."""
+    if not (LIBRIVOX / "transcription").is_file():
+        print("skipping the human clip: apt-get install pocketsphinx-testdata", file=sys.stderr)
+        return None
+    parts, texts = [], []
+    for line in (LIBRIVOX / "transcription").read_text(encoding="utf-8").splitlines():
+        m = re.fullmatch(r"<s> (.*) </s> \((\S+)\)", line.strip())
+        if not m:
+            continue
+        with wave.open(str(LIBRIVOX / f"{m.group(2)}.wav"), "rb") as w:
+            pcm = np.frombuffer(w.readframes(w.getnframes()), np.int16).astype(np.float32) / 32768
+            parts += [resample(pcm, w.getframerate()), silence(0.5)]
+        texts.append(m.group(1).capitalize() + ".")
+    audio = np.concatenate(parts)
+    return (audio / max(float(np.abs(audio).max()), 1e-9) * PEAK).astype(np.float32), " ".join(texts)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=["tests", "demo"])
+    parser.add_argument("--only", choices=["tests", "demo", "asr"])
     args = parser.parse_args()
     voice = load_voice()
     if args.only in (None, "tests"):
         make_tests(voice)
     if args.only in (None, "demo"):
         make_demo(voice)
+    if args.only in (None, "asr"):
+        make_asr(voice)
 
 
 if __name__ == "__main__":

@@ -132,20 +132,28 @@ def session_json(saved) -> dict[str, Any]:  # type: ignore[no-untyped-def]
 @handles_errors
 def transcribe(
     file: Annotated[Path, typer.Argument(help="Audio file (wav, flac, mp3, ogg, m4a ...).")],
+    question: Annotated[Optional[str], typer.Option("--question", "-q", help="The question answered, as text: its ML terms are listened for.")] = None,
+    question_id: Annotated[Optional[str], typer.Option("--question-id", "-i", help="Id of a question in the bank: its vocabulary is listened for.")] = None,
+    round_: Annotated[Optional[Round], typer.Option("--round", help="Round of a --question typed as text.")] = None,
     model: ModelOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Transcribe an audio file offline and print the text (or segments and words with --json)."""
+    """Transcribe an audio file offline and print the text (or segments, words and quality with --json)."""
+    from ..quality import with_quality
     from ..transcribe import WhisperTranscriber
 
     settings = settings_from_flags(model=model)
+    q = _resolve_question(question, question_id, round_, None) if (question or question_id) else None
     with steps(enabled=not as_json) as (on_step, on_progress):
         on_step("transcribing")
-        transcript = WhisperTranscriber(settings.whisper).transcribe(file, progress=on_progress)
+        transcriber = WhisperTranscriber(settings.whisper, question=q)
+        transcript = with_quality(transcriber.transcribe(file, progress=on_progress), settings.whisper.uncertain_below)
     if as_json:
         print(transcript.model_dump_json(indent=2))
-    else:
-        console.print(transcript.text, highlight=False)
+        return
+    for warning in transcript.quality.warnings if transcript.quality else []:
+        err_console.print(f"[yellow]{warning}[/]", highlight=False)
+    console.print(transcript.text, highlight=False)
 
 
 def _resolve_question(question: str | None, question_id: str | None, round_: Round | None, budget: int | None):  # type: ignore[no-untyped-def]
