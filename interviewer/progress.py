@@ -22,6 +22,15 @@ model:
 
 A principle is *missing* when no story has been practised for it, *practised* with one story and
 *ready* with two or more (the guide's two stories per principle).
+
+Consistency of claims
+---------------------
+A Bar Raiser checks that a story keeps its numbers. Within one story, two tellings' before ->
+after pairs with the same units are the same claim when one side agrees and the other does not
+("120 ms -> 70 ms" last week, "150 ms -> 70 ms" today): :func:`claim_conflicts` lists them and the
+impact sheet shows them under their story. Pairs that differ on both sides are taken for different
+claims (the same story can report latency and cost), so a story retold with all new figures is not
+flagged.
 """
 
 from __future__ import annotations
@@ -40,6 +49,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .bank import LEADERSHIP_PRINCIPLES, canonical_principle
 from .errors import StoreError
 from .analysis import sentence_spans
+from .analysis.numbers import format_quantity, parse_quantity
 from .models import Round, SessionMeta, Track
 from .store import SavedSession, Store
 
@@ -116,6 +126,22 @@ class Claim(_Model):
     sentence: str
     figures: list[str] = Field(description='e.g. "180 ms -> 85 ms", "$40k"')
     projected: bool = Field(default=False, description="worded as a projection, estimate or target")
+
+
+class ClaimTelling(_Model):
+    session_id: str
+    created_at: datetime
+    figure: str = Field(description='the before -> after as measured, e.g. "120 ms -> 70 ms"')
+    quote: str = Field(description="the sentence it was said in")
+
+
+class ClaimConflict(_Model):
+    """One claim of a story told with different figures in two tellings."""
+
+    story_id: str
+    earlier: ClaimTelling
+    later: ClaimTelling
+    note: str = Field(description='e.g. "before: 120 ms on 2026-11-20, 150 ms on 2026-11-27; after: 70 ms both times"')
 
 
 # --- loading -----------------------------------------------------------------------------------
@@ -488,6 +514,18 @@ def build_impact_sheet(
                 note = " _(projected or target: say so)_" if claim.projected else ""
                 lines.append(f"- {figures}: {_md(claim.sentence)}{note}")
             lines.append("")
+    conflicts = claim_conflicts(sessions, options)
+    if conflicts:
+        lines.append("## Figures that changed between tellings")
+        lines.append("")
+        lines.append("The same claim told with different numbers: pick the right figure and keep it.")
+        lines.append("")
+        for c in conflicts:
+            lines.append(
+                f"- {c.story_id}: **{_md(c.earlier.figure)}** ({c.earlier.created_at.date().isoformat()}) vs "
+                f"**{_md(c.later.figure)}** ({c.later.created_at.date().isoformat()}): {_md(c.note)}"
+            )
+        lines.append("")
     if without:
         lines.append("## Stories without a number")
         lines.append("")
@@ -496,6 +534,66 @@ def build_impact_sheet(
         lines.append("")
     lines.append(f"_Generated {day}. Design, coding and breadth answers are left out: their numbers are estimates._")
     return "\n".join(lines) + "\n"
+
+
+def _pairs(saved: SavedSession) -> list[tuple[tuple[float, str | None], tuple[float, str | None], str, str]]:
+    """(before, after, figure, quote) of each before -> after pair in the session's evidence."""
+    out = []
+    for f in saved.evidence.impact.before_after if saved.evidence else []:
+        sides = (f.detail or "").split(" -> ")
+        if len(sides) == 2 and (before := parse_quantity(sides[0])) and (after := parse_quantity(sides[1])):
+            out.append((before, after, f.detail or "", f.quote))
+    return out
+
+
+def claim_conflicts(
+    sessions: Sequence[SavedSession], options: StoryOptions | None = None
+) -> list[ClaimConflict]:
+    """Claims told with different figures in two tellings of one story, oldest pair first.
+
+    ``sessions`` oldest first (as :func:`load_sessions` returns them). For the report of one
+    session, keep those whose ``earlier`` or ``later`` is that session
+    (:func:`session_claim_conflicts`).
+    """
+    _, story_of = find_stories(sessions, options)
+    tellings: dict[str, list[SavedSession]] = {}
+    for saved in sessions:
+        if saved.meta.id in story_of:
+            tellings.setdefault(story_of[saved.meta.id], []).append(saved)
+    out: list[ClaimConflict] = []
+    for story_id, told in tellings.items():
+        told = sorted(told, key=lambda s: (s.meta.created_at, s.meta.id))
+        pairs = [(s, _pairs(s)) for s in told]
+        for i, (first, first_pairs) in enumerate(pairs):
+            for second, second_pairs in pairs[i + 1 :]:
+                for b1, a1, fig1, q1 in first_pairs:
+                    for b2, a2, fig2, q2 in second_pairs:
+                        if (b1[1], a1[1]) != (b2[1], a2[1]) or ((b1 == b2) == (a1 == a2)):
+                            continue  # other units, the same figures, or (both sides new) another claim
+                        d1, d2 = first.meta.created_at.date(), second.meta.created_at.date()
+                        side, (x, y) = ("before", (b1, b2)) if b1 != b2 else ("after", (a1, a2))
+                        same_side, same = ("after", a1) if side == "before" else ("before", b1)
+                        note = (
+                            f"{side}: {format_quantity(*x)} on {d1.isoformat()}, {format_quantity(*y)} on "
+                            f"{d2.isoformat()}; {same_side}: {format_quantity(*same)} both times"
+                        )
+                        out.append(
+                            ClaimConflict(
+                                story_id=story_id,
+                                earlier=ClaimTelling(session_id=first.meta.id, created_at=first.meta.created_at, figure=fig1, quote=q1),
+                                later=ClaimTelling(session_id=second.meta.id, created_at=second.meta.created_at, figure=fig2, quote=q2),
+                                note=note,
+                            )
+                        )
+    return sorted(out, key=lambda c: (c.later.created_at, c.earlier.created_at))
+
+
+def session_claim_conflicts(store: Store, session_id: str, options: StoryOptions | None = None) -> list[ClaimConflict]:
+    """The claims of one session whose figures differ from another telling of the same story."""
+    return [
+        c for c in claim_conflicts(load_sessions(store), options)
+        if session_id in (c.earlier.session_id, c.later.session_id)
+    ]
 
 
 def impact_sheet(store: Store, options: StoryOptions | None = None) -> str:

@@ -24,9 +24,11 @@ from interviewer.models import (
 from interviewer.progress import (
     StoryOptions,
     build_coverage,
+    claim_conflicts,
     coverage_map,
     impact_sheet,
     load_sessions,
+    session_claim_conflicts,
     session_claims,
     write_impact_sheet,
 )
@@ -322,3 +324,30 @@ def test_cli_impact_sheet_unwritable(tmp_path: Path) -> None:
     result = runner.invoke(app, ["impact-sheet", "--output", str(blocker / "sheet.md")])
     assert result.exit_code == 1
     assert "cannot write the impact sheet" in result.output
+
+
+# --- consistency of claims across tellings ---------------------------------------------------------
+
+
+LATENCY_RETOLD = LATENCY_2.replace("went from 180 milliseconds to 85", "went from 150 milliseconds to 85")
+
+
+def test_a_story_retold_with_another_figure_is_a_conflict(store: Store) -> None:
+    first = _session(store, Q_DELIVER, LATENCY_1, 9, _grade(3.0))
+    second = _session(store, Q_FRUGAL, LATENCY_RETOLD, 2, _grade(3.0))
+    _session(store, Q_BACKBONE, FRAUD, 5, _grade(4.0))
+    conflicts = claim_conflicts(load_sessions(store))
+    assert len(conflicts) == 1
+    c = conflicts[0]
+    assert (c.earlier.session_id, c.later.session_id) == (first.meta.id, second.meta.id)
+    assert (c.earlier.figure, c.later.figure) == ("180 ms -> 85 ms", "150 ms -> 85 ms")
+    assert c.note.startswith("before: 180 ms on ") and "after: 85 ms both times" in c.note
+    assert session_claim_conflicts(store, second.meta.id) == conflicts
+    sheet = impact_sheet(store)
+    assert "## Figures that changed between tellings" in sheet
+    assert "**180 ms -> 85 ms**" in sheet.split("## Figures that changed")[1]
+
+
+def test_the_same_figures_told_again_are_no_conflict(practised: dict[str, SavedSession], store: Store) -> None:
+    assert claim_conflicts(load_sessions(store)) == []
+    assert "Figures that changed" not in impact_sheet(store)

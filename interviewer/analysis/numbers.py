@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from .document import Document
 
-__all__ = ["Quantity", "format_quantity", "quantities"]
+__all__ = ["Quantity", "format_quantity", "parse_quantity", "quantities"]
 
 
 _ONES = {w: i for i, w in enumerate("zero one two three four five six seven eight nine".split())}
@@ -312,3 +312,16 @@ def format_quantity(value: float, unit: str | None) -> str:
     if unit in ("%", "x"):
         return f"{v}{unit}"
     return f"{v} {unit}" if unit else v
+
+
+_FORMATTED = re.compile(r"^(?P<cur>\$)?(?P<v>-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)\s*(?P<unit>.*)$")
+
+
+def parse_quantity(text: str) -> tuple[float, str | None] | None:
+    """The (value, unit) that :func:`format_quantity` wrote as ``text``; None if it is not one."""
+    m = _FORMATTED.match(text.strip())
+    if m is None:
+        return None
+    unit = "$" if m.group("cur") else (m.group("unit").strip() or None)
+    return float(m.group("v")), unit
+
