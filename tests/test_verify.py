@@ -52,16 +52,17 @@ BEHAVIORAL = get_rubric("behavioral")
 
 
 def spoken(text: str, wpm: float = 145.0, *, uncertain: set[int] = frozenset(), duration_s: float | None = None,
-           quality: TranscriptQuality | None = None) -> Transcript:
-    """An audio-style transcript of ``text`` said at an even ``wpm`` (words keep Whisper's leading space)."""
+           quality: TranscriptQuality | None = None, probability: float = 0.95, avg_logprob: float = -0.2) -> Transcript:
+    """An audio-style transcript of ``text`` said at an even ``wpm`` (words keep Whisper's leading space);
+    the words in ``uncertain`` were heard with probability 0.3, the others with ``probability``."""
     step = 60.0 / wpm
     words = [
-        Word(text=" " + w, start=round(i * step, 3), end=round(i * step + 0.8 * step, 3), probability=0.3 if i in uncertain else 0.95,
-             uncertain=i in uncertain)
+        Word(text=" " + w, start=round(i * step, 3), end=round(i * step + 0.8 * step, 3),
+             probability=0.3 if i in uncertain else probability, uncertain=i in uncertain or probability < 0.4)
         for i, w in enumerate(text.split())
     ]
     end = words[-1].end if words else 0.0
-    return Transcript(text=text, segments=[Segment(start=0.0, end=end, text=text, words=words)],
+    return Transcript(text=text, segments=[Segment(start=0.0, end=end, text=text, words=words, avg_logprob=avg_logprob)],
                       duration_s=duration_s if duration_s is not None else round(end + 0.3, 3), quality=quality)
 
 
@@ -225,17 +226,20 @@ GIBBERISH_WARNING = "The answer is probably not English (the recogniser's confid
 def test_unreliable_transcript_is_flagged_capped_and_warned(service: SessionService) -> None:
     quality = TranscriptQuality(avg_logprob=-1.5, mean_word_probability=0.43, uncertain_words=150, word_count=268,
                                 reliable=False, warnings=[GIBBERISH_WARNING])
-    saved = record(service, spoken(SCRIPT, quality=quality))
+    # what faster-whisper reports on a German answer: mean word probability about 0.4, logprob -1.5
+    saved = record(service, spoken(SCRIPT, quality=quality, probability=0.38, avg_logprob=-1.5))
+    assert saved.transcript.quality is not None and not saved.transcript.quality.reliable
+    warning = saved.transcript.quality.warnings[0]
     g = saved.latest_grade
     assert "unreliable_transcript" in g.flags
     assert max(c.score for c in g.criteria) == 3
-    assert any("unreliable transcript (The answer is probably not English" in f for c in g.criteria for f in c.flags)
+    assert any(f"unreliable transcript ({warning.rstrip('.')})" in f for c in g.criteria for f in c.flags)
     from rich.console import Console
 
     console = Console(width=200, record=True)
     console.print(session_report(saved))
     lines = console.export_text().splitlines()
-    assert lines[0].startswith("⚠ Unreliable transcript: The answer is probably not English")
+    assert lines[0].startswith(f"⚠ Unreliable transcript: {warning.rstrip('.')}")
     # and a reliable one says nothing of the kind
     ok = record(service, spoken(SCRIPT, quality=quality.model_copy(update={"reliable": True, "warnings": []})))
     assert "unreliable_transcript" not in ok.latest_grade.flags and max(c.score for c in ok.latest_grade.criteria) > 3

@@ -267,7 +267,21 @@ def format_rubric(rubric: Rubric, track: Track | None) -> str:
     for c in rubric.criteria:
         anchors = "\n".join(f"  {level}: {c.anchors[level]}" for level in sorted(c.anchors))
         blocks.append(f"## {c.id}: {c.name} (weight {c.weight_for(track):g})\n{' '.join(c.description.split())}\n{anchors}")
+    blocks.append(format_checks(rubric))
     return "\n\n".join(blocks)
+
+
+def format_checks(rubric: Rubric) -> str:
+    """The score rules (verify.apply_rules) in a few lines, so the model's rationale agrees with them."""
+    k = rubric.checks
+    return (
+        "## Rules applied to every score afterwards\n"
+        "- Ownership 4 or 5 needs an action told with \"I\"; impact above 2 needs a number.\n"
+        f"- Delivery 5 needs a pace of {k.pace_wpm} words per minute and no time over budget.\n"
+        f"- Under {k.brief_answer_words} words no criterion scores above 3; under {k.short_answer_words}, none above 2.\n"
+        "- An answer cut off before its end scores at most "
+        f"{k.unfinished_cap} on structure and result."
+    )
 
 
 def signal_ids(question: Question) -> list[str]:
