@@ -244,6 +244,8 @@ def test_prompt_carries_rubric_evidence_and_delimited_transcript(server: FakeOpe
     assert "hidden: cost" in text
     assert '"I rewrote the lookup"' in text
     assert "0.6 fillers per 100 words" in text
+    # the score rules applied afterwards are stated, so the rationale can agree with them
+    assert "Delivery 5 needs a pace of 130-160 words per minute" in text
     # structured output requested strictly, with the criteria ids bounded
     rf = req.response_format
     assert rf["type"] == "json_schema" and rf["json_schema"]["strict"] is True
