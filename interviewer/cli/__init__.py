@@ -12,6 +12,7 @@ from . import audio, commands, practice  # noqa: E402,F401
 from . import questions  # noqa: E402,F401
 from . import progress  # noqa: E402,F401
 from . import loop  # noqa: E402,F401
+from . import report  # noqa: E402,F401
 
 
 def main() -> None:

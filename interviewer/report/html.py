@@ -1,0 +1,132 @@
+"""The session report as one self-contained HTML page (Jinja2 template, inline CSS, JS and SVG).
+
+Nothing on the page reaches the network: a Content-Security-Policy forbids every fetch except the
+audio, which is embedded as a ``data:`` URI (Ogg Opus, see :mod:`.media`) or, with ``embed=False``,
+a file beside the page. Colours are the terminal's (``render.STYLES``) read through rich's own
+palette, so a "we did" is the same yellow in both.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from rich.style import Style
+from rich.terminal_theme import DEFAULT_TERMINAL_THEME
+
+from ..render import STYLES, clock
+from ..store import SavedSession, os_error
+from .media import AUDIO_MIME, opus_bytes
+from .session import SessionView, build_session_view
+
+# Kinds the terminal has no style of its own for borrow the nearest one.
+_FALLBACK_STYLE = {"before_after": "cyan"}
+# The timeline's drawing area, in SVG units (the SVG scales to the page width).
+TIMELINE_W, TIMELINE_H, PACE_H = 1000, 120, 80
+
+
+@lru_cache(maxsize=1)
+def _env() -> Environment:
+    env = Environment(
+        loader=PackageLoader("interviewer.report", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["clock"] = clock
+    return env
+
+
+def style_css(key: str) -> dict[str, str]:
+    """A terminal style as CSS: text colour, weight, decoration, and a light tint for the background."""
+    style = Style.parse(STYLES.get(key) or _FALLBACK_STYLE.get(key, ""))
+    css: dict[str, str] = {}
+    if style.color is not None:
+        r, g, b = style.color.get_truecolor(DEFAULT_TERMINAL_THEME)
+        css["color"] = f"rgb({r},{g},{b})"
+        css["background"] = f"rgba({r},{g},{b},0.12)"
+    if style.bold:
+        css["font-weight"] = "600"
+    if style.italic:
+        css["font-style"] = "italic"
+    deco = [d for d, on in (("underline", style.underline), ("line-through", style.strike)) if on]
+    if deco:
+        css["text-decoration"] = " ".join(deco)
+    if style.dim:
+        css["opacity"] = "0.6"
+    return css
+
+
+def _style_sheet(view: SessionView) -> str:
+    keys = {"uncertain", *(e.style for e in view.legend), *(f.style for f in view.findings if f.style)}
+    rules = []
+    for key in sorted(keys):
+        decls = style_css(key)
+        # Uncertain words keep any finding colour and add a dotted underline (the terminal's underline).
+        if key == "uncertain":
+            decls = {"text-decoration": "underline dotted", "opacity": "0.7", "font-style": "italic"}
+        body = ";".join(f"{k}:{v}" for k, v in decls.items())
+        rules.append(f".k-{key}{{{body}}}")
+        if "color" in decls:
+            rules.append(f".m-{key}{{fill:{decls['color']};stroke:{decls['color']};background:{decls['color']}}}")
+    return "\n".join(rules)
+
+
+def _x(t: float, duration: float) -> float:
+    return round(TIMELINE_W * t / duration, 2) if duration else 0.0
+
+
+def _timeline(view: SessionView) -> dict | None:
+    tl = view.timeline
+    if tl is None:
+        return None
+    d = tl.duration_s
+    top = max([p.wpm for p in tl.pace] + [180.0])
+    pace = " ".join(f"{_x(p.t, d)},{round(PACE_H - PACE_H * p.wpm / top, 1)}" for p in tl.pace)
+    by_id = {f.id: f for f in view.findings}
+    marks = [
+        {"x": _x(by_id[i].start or 0.0, d), "f": by_id[i]} for i in tl.marks
+    ]
+    ticks = [t for t in range(0, int(d) + 1, 60 if d > 150 else 15)]
+    return {
+        "w": TIMELINE_W, "h": TIMELINE_H, "pace_h": PACE_H, "pace": pace, "top": round(top),
+        "pauses": [{"x": _x(a, d), "w": max(_x(b - a, d), 2.0), "a": a, "b": b} for a, b in tl.pauses],
+        "marks": marks, "ticks": [{"x": _x(t, d), "label": clock(t)} for t in ticks],
+        "band": [round(PACE_H - PACE_H * v / top, 1) for v in (160.0, 130.0)],
+    }
+
+
+def render_session_html(view: SessionView, audio_src: str | None) -> str:
+    """The page for ``view``; ``audio_src`` is a data: URI, a file name beside the page, or None."""
+    starts = [w.start for w in view.words]
+    return _env().get_template("session.html.j2").render(
+        v=view, audio_src=audio_src, style_sheet=_style_sheet(view), timeline=_timeline(view),
+        starts_json=json.dumps(starts if all(s is not None for s in starts) else []),
+        style_css=style_css,
+    )
+
+
+def write_session_report(saved: SavedSession, output: Path, *, embed: bool = True) -> Path:
+    """Write the report of ``saved`` to ``output``; the audio goes inside it, or beside it as
+    ``<name>.ogg`` when ``embed`` is False. Returns the page's path."""
+    view = build_session_view(saved)
+    audio_src = None
+    audio = saved.audio_path if view.has_audio else None
+    data = opus_bytes(audio) if audio is not None else None
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        if data is not None and embed:
+            audio_src = f"data:{AUDIO_MIME};base64," + base64.b64encode(data).decode("ascii")
+        elif data is not None:
+            beside = output.with_suffix(".ogg")
+            beside.write_bytes(data)
+            audio_src = beside.name
+        output.write_text(render_session_html(view, audio_src), encoding="utf-8")
+    except OSError as exc:
+        raise os_error(output, exc) from exc
+    return output
+
