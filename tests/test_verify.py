@@ -154,6 +154,9 @@ def test_ctrl_c_at_40_s_scores_below_the_full_answer(service: SessionService) ->
     g = partial.latest_grade
     assert "unfinished_answer" in g.flags and not partial.meta.finished
     assert g.overall < full.latest_grade.overall - 1
+    # the evidence-only fix is the weakest criterion's advice after the rules
+    weakest = min(g.criteria, key=lambda c: (c.score, -BEHAVIORAL.criterion(c.criterion).weight))
+    assert g.top_fix == weakest.improvement and g.top_fix
     assert by_id(g)["structure"].score <= 2 and by_id(g)["metrics"].score <= 2
     assert any("cut off before it finished" in f for f in by_id(g)["structure"].flags)
     assert "unfinished_answer" not in full.latest_grade.flags
@@ -189,6 +192,10 @@ def test_pace_outside_the_band_counts_in_delivery(wpm: float, ceiling: int) -> N
     assert d.score == ceiling
     if ceiling < 5:
         assert any(f"pace {ev.delivery.wpm:.0f} words per minute" in f and "130-160" in f for f in d.flags)
+        # an evidence-only 5 had no advice; lowered, it says what to do
+        assert by_id(raw)["delivery"].improvement is None and d.improvement and "130-160 words per minute" in d.improvement
+    else:
+        assert not d.flags
 
 
 @pytest.mark.parametrize("budget,ceiling", [(60, 3), (108, 4), (300, 5)])

@@ -266,13 +266,35 @@ def family(rubric: Rubric, criterion: str) -> str:
     return c.evidence.metric.split(".")[0] if c and c.evidence else criterion
 
 
-def cap(cg: CriterionGrade, limit: int, why: str) -> bool:
-    """Lower a score to ``limit`` and say why in its flags; True when it changed."""
+def cap(cg: CriterionGrade, limit: int, why: str, advice: str | None = None) -> bool:
+    """Lower a score to ``limit`` and say why in its flags; True when it changed.
+
+    A criterion that had nothing to improve (an evidence-only 5 has no advice) gets ``advice``,
+    so a lowered score always comes with what to do about it.
+    """
     if cg.score <= limit:
         return False
     cg.flags.append(f"capped from {cg.score} to {limit}: {why}")
     cg.score = limit
+    if advice and not cg.improvement:
+        cg.improvement = advice
     return True
+
+
+# What to do about a cap, by criterion family, for a criterion that had no advice yet.
+_CAP_ADVICE = {
+    "ownership": "Say what you personally did: 'I designed', 'I decided' - keep 'we' for the team's context.",
+    "impact": "Put numbers on the result: before -> after on the metric that mattered, with units.",
+    "assumptions": "State your assumptions out loud before solving: scale, latency, cost and the target metric.",
+    "structure": "Land the story on its result: what changed, by how much, and what you learned.",
+    "tradeoffs": "Name the option you rejected and what your choice cost.",
+    "complexity": "State time and space complexity before being asked.",
+    "edge_cases": "Test aloud before you finish: empty input, one element, duplicates, extremes.",
+    "clarifying": "Ask (or state) the constraints in the first minute, before solving.",
+}
+_UNFINISHED_ADVICE = "Finish the answer: keep the set-up short so your actions and the result fit in the time."
+_SHORT_ADVICE = "Say more: a full answer sets the scene briefly, walks through what you did and ends on a measured result."
+_UNRELIABLE_ADVICE = "Record again in English, close to the microphone, so the transcript can be graded."
 
 
 def evidence_caps(fam: str, evidence: Evidence, metric: str | None = None) -> list[tuple[int, str]]:
@@ -308,21 +330,20 @@ def evidence_caps(fam: str, evidence: Evidence, metric: str | None = None) -> li
     return caps
 
 
-def delivery_caps(evidence: Evidence, checks: Checks) -> list[tuple[int, str]]:
-    """Pace outside the rubric's band and time over budget count in delivery."""
+def delivery_caps(evidence: Evidence, checks: Checks) -> list[tuple[int, str, str]]:
+    """(cap, why, advice): pace outside the rubric's band and time over budget count in delivery."""
     dlv = evidence.delivery
-    caps: list[tuple[int, str]] = []
-    if dlv.wpm is not None and dlv.word_count:
-        if dlv.wpm not in checks.pace_far_wpm:
-            caps.append((3, f"pace {dlv.wpm:.0f} words per minute is far outside {checks.pace_wpm}"))
-        elif dlv.wpm not in checks.pace_wpm:
-            caps.append((4, f"pace {dlv.wpm:.0f} words per minute is outside {checks.pace_wpm}"))
+    caps: list[tuple[int, str, str]] = []
+    if dlv.wpm is not None and dlv.word_count and dlv.wpm not in checks.pace_wpm:
+        far = "far " if dlv.wpm not in checks.pace_far_wpm else ""
+        how = "slow down and pause between points" if dlv.wpm > checks.pace_wpm.high else "keep a steadier flow"
+        caps.append((3 if far else 4, f"pace {dlv.wpm:.0f} words per minute is {far}outside {checks.pace_wpm}",
+                     f"Aim for {checks.pace_wpm} words per minute: {how}."))
     if dlv.overtime_s and dlv.overtime_s > 0:
         over = f"over the {dlv.time_budget_s / 60:g}-minute budget by {dlv.overtime_s:.0f} s"
-        if dlv.overtime_s > checks.overtime_far_share * dlv.time_budget_s:
-            caps.append((3, over))
-        else:
-            caps.append((4, over))
+        far_over = dlv.overtime_s > checks.overtime_far_share * dlv.time_budget_s
+        caps.append((3 if far_over else 4, over,
+                     "Finish inside the time budget: two sentences of set-up, then your actions and the result."))
     return caps
 
 
@@ -395,22 +416,22 @@ def apply_rules(
         c = rubric.criterion(cg.criterion)
         fam = family(rubric, cg.criterion)
         for limit, why in evidence_caps(fam, evidence, c.evidence.metric if c and c.evidence else None):
-            cap(cg, limit, why)
+            cap(cg, limit, why, _CAP_ADVICE.get(fam))
         if fam == _DELIVERY:
-            for limit, why in delivery_caps(evidence, checks):
-                cap(cg, limit, why)
+            for limit, why, advice in delivery_caps(evidence, checks):
+                cap(cg, limit, why, advice)
         if not finished:
             if fam in _UNFINISHED_FAMILIES:
-                cap(cg, checks.unfinished_cap, "the answer was cut off before it finished")
+                cap(cg, checks.unfinished_cap, "the answer was cut off before it finished", _UNFINISHED_ADVICE)
             if fam == _DELIVERY and ran_out:
-                cap(cg, 3, "the time limit cut the answer off")
+                cap(cg, 3, "the time limit cut the answer off", _UNFINISHED_ADVICE)
         if 0 < words < checks.short_answer_words:
-            cap(cg, 2, f"only {words} words: too short to show more")
+            cap(cg, 2, f"only {words} words: too short to show more", _SHORT_ADVICE)
         elif 0 < words < checks.brief_answer_words:
-            cap(cg, 3, f"only {words} words: too brief to show more")
+            cap(cg, 3, f"only {words} words: too brief to show more", _SHORT_ADVICE)
         if unreliable:
             why = quality.warnings[0] if quality and quality.warnings else "the transcript is not reliable"
-            cap(cg, checks.unreliable_cap, f"unreliable transcript ({why.rstrip('.')})")
+            cap(cg, checks.unreliable_cap, f"unreliable transcript ({why.rstrip('.')})", _UNRELIABLE_ADVICE)
         ev = base.get(cg.criterion)
         if injection and g.grader == "llm":
             note = f"the answer contains text addressed to the grader ('{injection[0]}')"
@@ -423,7 +444,18 @@ def apply_rules(
 
     g.strengths = filter_strengths(g, rubric)
     g.overall = rubric.weighted_mean({c.criterion: c.score for c in g.criteria}, track)
+    if g.grader == "evidence":
+        # The evidence-only fix is the weakest criterion's advice: weakest after the rules.
+        advised = [cg for cg in g.criteria if cg.improvement]
+        weakest = min(advised, key=lambda cg: (cg.score, -_weight(rubric, cg.criterion, track)), default=None)
+        if weakest is not None:
+            g.top_fix = weakest.improvement
     return g
+
+
+def _weight(rubric: Rubric, criterion: str, track: Track | None) -> float:
+    c = rubric.criterion(criterion)
+    return c.weight_for(track) if c else 0.0
 
 
 def ends_mid_sentence(transcript: Transcript) -> bool:
