@@ -92,6 +92,10 @@ class Variant:
             return " ".join(s.text.strip() for s in segments)
         if self.spec == "project":
             return self.base.for_question(self.questions[clip.question]).transcribe(clip.file).text
+        if self.spec.startswith("project+"):  # the project's options with some overridden: project+{"beam_size": 1}
+            t = self.base.for_question(self.questions[clip.question])
+            t.options = t.options.model_copy(update=json.loads(self.spec[len("project+"):]))
+            return t.transcribe(clip.file).text
         if self.spec == "project-no-vocab":
             return self.base.for_question(None).transcribe(clip.file).text
         if self.spec.startswith("kw:"):

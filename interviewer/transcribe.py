@@ -94,6 +94,12 @@ class DecodeOptions(BaseModel):
         max_length=2000,
         description="text put before every window (and every live chunk): vocabulary terms and the filler phrase",
     )
+    max_new_tokens: int | None = Field(
+        default=None,
+        ge=16,
+        le=440,
+        description="cap on the tokens decoded per window; bounds the cost of a repetition loop",
+    )
     word_timestamps: bool = Field(default=True, description="per-word start/end times (pauses, quotes)")
     hallucination_silence_threshold: float | None = Field(
         default=None,
@@ -123,6 +129,7 @@ class DecodeOptions(BaseModel):
             "word_timestamps": self.word_timestamps,
             "hallucination_silence_threshold": self.hallucination_silence_threshold,
             "hotwords": self.hotwords or None,
+            "max_new_tokens": self.max_new_tokens,
         }
 
 
