@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs the few system libraries interviewer needs; Python packages come from pip.
 #   runtime: PortAudio (microphone/speaker), espeak-ng (fallback voice)
-#   --test:  + PulseAudio and its ALSA plugin (the virtual microphone the audio tests use), sox
+#   --test:  + PulseAudio and its ALSA plugin (the virtual microphone the audio tests use), sox,
+#            chromium and chromium-driver (the HTML report's browser tests)
 # Debian/Ubuntu: apt-get (as root, or through sudo). macOS: Homebrew. Already-present packages
 # are skipped, so re-running is quick and needs no network.
 set -euo pipefail
 
 want=(libportaudio2 espeak-ng)
-[[ "${1:-}" == "--test" ]] && want+=(pulseaudio pulseaudio-utils libasound2-plugins sox)
+[[ "${1:-}" == "--test" ]] && want+=(pulseaudio pulseaudio-utils libasound2-plugins sox chromium chromium-driver)
 
 if command -v apt-get >/dev/null 2>&1; then
   missing=()

@@ -24,8 +24,13 @@ from .session import SessionView, build_session_view
 
 # Kinds the terminal has no style of its own for borrow the nearest one.
 _FALLBACK_STYLE = {"before_after": "cyan"}
-# The timeline's drawing area, in SVG units (the SVG scales to the page width).
-TIMELINE_W, TIMELINE_H, PACE_H = 1000, 120, 80
+# The pace chart: SVG units tall (it is drawn 1000 wide and stretched); its top is at least
+# PACE_TOP_WPM; the shaded band is the comfortable pace for an interview answer.
+PACE_H = 100
+PACE_TOP_WPM = 200.0
+PACE_BAND = (130.0, 160.0)
+# A finding shorter than this share of the answer is still drawn wide enough to click.
+MIN_MARK_PCT = 0.6
 
 
 @lru_cache(maxsize=1)
@@ -76,27 +81,34 @@ def _style_sheet(view: SessionView) -> str:
     return "\n".join(rules)
 
 
-def _x(t: float, duration: float) -> float:
-    return round(TIMELINE_W * t / duration, 2) if duration else 0.0
+def _pct(t: float, duration: float) -> float:
+    return round(min(100.0, max(0.0, 100.0 * t / duration)), 3) if duration else 0.0
 
 
 def _timeline(view: SessionView) -> dict | None:
+    """Timeline geometry: x in percent of the answer, so the chart stretches to any width while
+    its labels stay HTML text of readable size (an SVG scaled to 375 px would shrink them)."""
     tl = view.timeline
     if tl is None:
         return None
     d = tl.duration_s
-    top = max([p.wpm for p in tl.pace] + [180.0])
-    pace = " ".join(f"{_x(p.t, d)},{round(PACE_H - PACE_H * p.wpm / top, 1)}" for p in tl.pace)
-    by_id = {f.id: f for f in view.findings}
-    marks = [
-        {"x": _x(by_id[i].start or 0.0, d), "f": by_id[i]} for i in tl.marks
-    ]
-    ticks = [t for t in range(0, int(d) + 1, 60 if d > 150 else 15)]
+    top = max([p.wpm for p in tl.pace] + [PACE_TOP_WPM])
+    y = lambda wpm: round(PACE_H - PACE_H * wpm / top, 2)  # noqa: E731
+    labels = dict((e.style, e.label) for e in view.legend)
+    lanes: dict[str, list[dict]] = {}
+    for f in (view.findings[i] for i in tl.marks):
+        a = f.start or 0.0
+        b = f.end if f.end is not None and f.end > a else a
+        lanes.setdefault(f.style or "", []).append(
+            {"x": _pct(a, d), "w": max(_pct(b - a, d), MIN_MARK_PCT), "f": f})
+    step = next(s for s in (15, 30, 60, 120, 300, 600) if d / s <= 8)
     return {
-        "w": TIMELINE_W, "h": TIMELINE_H, "pace_h": PACE_H, "pace": pace, "top": round(top),
-        "pauses": [{"x": _x(a, d), "w": max(_x(b - a, d), 2.0), "a": a, "b": b} for a, b in tl.pauses],
-        "marks": marks, "ticks": [{"x": _x(t, d), "label": clock(t)} for t in ticks],
-        "band": [round(PACE_H - PACE_H * v / top, 1) for v in (160.0, 130.0)],
+        "pace_h": PACE_H,
+        "pace": " ".join(f"{_pct(p.t, d) * 10:.1f},{y(p.wpm)}" for p in tl.pace),
+        "band": (y(PACE_BAND[1]), y(PACE_BAND[0])),
+        "pauses": [{"x": _pct(a, d), "w": max(_pct(b - a, d), MIN_MARK_PCT), "a": a, "b": b} for a, b in tl.pauses],
+        "lanes": [(k, labels.get(k, k), lanes[k]) for k in [e.style for e in view.legend] if k in lanes],
+        "ticks": [{"x": _pct(t, d), "label": clock(t)} for t in range(0, int(d) + 1, step)],
     }
 
 

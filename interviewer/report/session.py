@@ -62,6 +62,7 @@ class WordView(_View):
     start: float | None = None
     end: float | None = None
     uncertain: bool = False
+    space_after: bool = Field(default=True, description="False where Whisper glued the next word on (\"20\" \",000\")")
     style: str | None = Field(default=None, description="the winning highlight style, as the terminal's")
     findings: list[int] = Field(default_factory=list)
 
@@ -155,14 +156,15 @@ Getter = Callable[[Evidence], Iterable[Finding]]
 
 # Evidence lists that colour the transcript, weakest first: where two cover a word, the later wins
 # (the terminal's order: a number inside an "I did" sentence shows as a number).
+# before -> after comes first: it covers whole sentences, and who acted matters more there.
 HIGHLIGHTS: list[tuple[str, str, Getter]] = [
+    ("before_after", "before -> after", lambda e: e.impact.before_after),
     ("we_actor", "we did", lambda e: e.ownership.we_actor),
     ("i_actor", "I did", lambda e: e.ownership.i_actor),
     ("hypothetical", "I would", lambda e: e.ownership.hypothetical),
     ("assumption", "assumption", lambda e: e.assumptions.statements),
     ("assumption", "question asked", lambda e: e.assumptions.clarifying_questions),
     ("vague", "vague claim", lambda e: e.impact.vague_claims),
-    ("before_after", "before -> after", lambda e: e.impact.before_after),
     ("number", "number", lambda e: [_number_finding(n) for n in e.impact.numbers]),
     ("filler", "filler", lambda e: e.delivery.filler_findings),
 ]
@@ -221,8 +223,15 @@ class _Words:
         if transcript is None:
             return cls([], [], "", [], [])
         if transcript.words:
-            words = [WordView(text=w.text.strip(), start=w.start, end=w.end, uncertain=w.uncertain)
-                     for w in transcript.words if w.text.strip()]
+            raw = [w for w in transcript.words if w.text.strip()]
+            # Whisper's own spacing: a word without a leading space joins the one before it;
+            # words saved before transcript schema 2 were stripped, and are all spaced.
+            verbatim = any(w.text[:1].isspace() for w in raw)
+            words = [
+                WordView(text=w.text.strip(), start=w.start, end=w.end, uncertain=w.uncertain,
+                         space_after=not verbatim or nxt is None or nxt.text[:1].isspace())
+                for w, nxt in zip(raw, [*raw[1:], None])
+            ]
         else:  # a pasted transcript: words without times
             words = [WordView(text=t) for t in transcript.text.split()]
         token_word: list[int] = []
@@ -398,12 +407,15 @@ def build_session_view(saved: SavedSession) -> SessionView:
                     continue
                 for i in range(span[0], span[1] + 1):
                     words.words[i].style = style
-                    if fid not in words.words[i].findings:
-                        words.words[i].findings.append(fid)
         for entries in FAMILY_FINDINGS.values():
             for style, label, get in entries:
                 for f in get(ev):
                     found.add(f, style, label)
+        # Every finding knows its words and every word its findings, coloured or not.
+        for f in found.items:
+            if f.words is not None:
+                for i in range(f.words[0], f.words[1] + 1):
+                    words.words[i].findings.append(f.id)
         for p in ev.delivery.long_pauses:
             found.add(Finding(kind="pause", quote=f"{p.length:.1f} s of silence", start=p.start, end=p.end), None,
                       "long pause")
