@@ -14,7 +14,13 @@ from typer.testing import CliRunner
 
 from interviewer.cli import app
 from interviewer.models import Segment, Transcript, Word
-from interviewer.quality import UNRELIABLE, assess_quality, with_quality
+from interviewer.quality import (
+    MIN_AVG_LOGPROB,
+    MIN_MEAN_WORD_PROBABILITY,
+    UNRELIABLE,
+    assess_quality,
+    with_quality,
+)
 from interviewer.settings import WhisperSettings
 from interviewer.transcribe import WhisperTranscriber
 
@@ -47,8 +53,9 @@ def test_english_stays_reliable(transcriber, name):
     t = with_quality(transcriber.transcribe(ASR / name))
     q = t.quality
     assert q is not None and q.reliable, (name, q)
-    assert q.avg_logprob is not None and q.avg_logprob > -0.6
-    assert q.mean_word_probability is not None and q.mean_word_probability > 0.7
+    # Clear of the gates, not just over them (the unreliable clips sit far below).
+    assert q.avg_logprob is not None and q.avg_logprob > MIN_AVG_LOGPROB + 0.2
+    assert q.mean_word_probability is not None and q.mean_word_probability > MIN_MEAN_WORD_PROBABILITY + 0.05
     assert q.word_count == len(t.words) > 20
     assert 0 < q.speech_s <= t.duration_s
     assert not any(UNRELIABLE == w for w in q.warnings)
