@@ -82,6 +82,16 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        # Follow-ups and loop answers are grouped under their question and loop in `history`;
+        # rows indexed before this are filled in from the folders once (Store._backfill_links).
+        "m002_session_links",
+        """
+        ALTER TABLE sessions ADD COLUMN loop_id TEXT;
+        ALTER TABLE sessions ADD COLUMN parent_id TEXT;
+        CREATE INDEX sessions_loop ON sessions(loop_id);
+        """,
+    ),
 ]
 
 
@@ -120,6 +130,8 @@ class SessionRow:
     overall: float | None
     grader: str | None
     scores: dict[str, int]
+    loop_id: str | None = None
+    parent_id: str | None = None
 
 
 @dataclass
@@ -260,9 +272,23 @@ class Store:
                 hint="set INTERVIEWER_HOME or recordings_dir to a writable folder",
             ) from None
         with self._db() as db:
-            migrate(db)
+            applied = migrate(db)
+            if "m002_session_links" in applied:
+                self._backfill_links(db)
         self._readable = True
         self._ready = write
+
+    def _backfill_links(self, db: sqlite3.Connection) -> None:
+        """Loop and parent ids of sessions indexed before the index kept them (read from their
+        folders, once: a folder that cannot be read keeps no links, as before)."""
+        for row in db.execute("SELECT id FROM sessions").fetchall():
+            try:
+                meta = self._read(self.root / row["id"] / "session.json", SessionMeta)
+            except StoreError:
+                continue
+            if meta is not None and (meta.loop_id or meta.parent_id):
+                db.execute("UPDATE sessions SET loop_id = ?, parent_id = ? WHERE id = ?",
+                           (meta.loop_id, meta.parent_id, meta.id))
 
     @contextmanager
     def _db(self, path: Path | None = None) -> Iterator[sqlite3.Connection]:
@@ -418,7 +444,10 @@ class Store:
             evidence.version = 1
         return evidence
 
-    def list(self, limit: int | None = 20, question_id: str | None = None) -> list[SessionRow]:
+    def list(
+        self, limit: int | None = 20, question_id: str | None = None, loop_id: str | None = None
+    ) -> list[SessionRow]:
+        """Indexed sessions, newest first; optionally of one question or one mock loop."""
         self.ensure_ready(write=False)
         sql = """
             SELECT s.*, g.overall, g.grader, g.scores FROM sessions s
@@ -427,9 +456,15 @@ class Store:
                 ORDER BY (g2.grader = 'llm') DESC, g2.seq DESC LIMIT 1)
         """
         args: list[object] = []
+        where = []
         if question_id:
-            sql += " WHERE s.question_id = ?"
+            where.append("s.question_id = ?")
             args.append(question_id)
+        if loop_id:
+            where.append("s.loop_id = ?")
+            args.append(loop_id)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY s.created_at DESC, s.id DESC"
         if limit:
             sql += " LIMIT ?"
@@ -443,6 +478,7 @@ class Store:
                 track=r["track"], status=r["status"], source=r["source"], finished=bool(r["finished"]),
                 duration_s=r["duration_s"], time_budget_s=r["time_budget_s"], overall=r["overall"],
                 grader=r["grader"], scores=json.loads(r["scores"]) if r["scores"] else {},
+                loop_id=r["loop_id"], parent_id=r["parent_id"],
             )
             for r in rows
         ]
@@ -520,14 +556,16 @@ class Store:
 
 def _session_row(db: sqlite3.Connection, meta: SessionMeta) -> None:
     db.execute(
-        """INSERT INTO sessions VALUES (?,?,?,?,?,?,?,?,?,?,?)
+        """INSERT INTO sessions (id, created_at, question_id, question_text, round, track, status, source,
+               finished, duration_s, time_budget_s, loop_id, parent_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
            ON CONFLICT(id) DO UPDATE SET status=excluded.status, finished=excluded.finished,
-           duration_s=excluded.duration_s, track=excluded.track""",
+           duration_s=excluded.duration_s, track=excluded.track, loop_id=excluded.loop_id,
+           parent_id=excluded.parent_id""",
         (
             meta.id, meta.created_at.isoformat(), meta.question.id, meta.question.text,
             meta.question.round.value, meta.track.value if meta.track else None,
             meta.status.value, meta.source, int(meta.finished), meta.duration_s,
-            meta.question.time_budget_s,
+            meta.question.time_budget_s, meta.loop_id, meta.parent_id,
         ),
     )
 

@@ -28,9 +28,11 @@ PINNED_SCHEMA = {
     "sessions": (
         "CREATE TABLE sessions ( id TEXT PRIMARY KEY, created_at TEXT NOT NULL, question_id TEXT NOT NULL, "
         "question_text TEXT NOT NULL, round TEXT NOT NULL, track TEXT, status TEXT NOT NULL, source TEXT NOT NULL, "
-        "finished INTEGER NOT NULL DEFAULT 1, duration_s REAL, time_budget_s INTEGER NOT NULL )"
+        "finished INTEGER NOT NULL DEFAULT 1, duration_s REAL, time_budget_s INTEGER NOT NULL , "
+        "loop_id TEXT, parent_id TEXT)"  # m002_session_links
     ),
     "sessions_created": "CREATE INDEX sessions_created ON sessions(created_at)",
+    "sessions_loop": "CREATE INDEX sessions_loop ON sessions(loop_id)",
     "grades": (
         "CREATE TABLE grades ( session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE, "
         "seq INTEGER NOT NULL, created_at TEXT NOT NULL, grader TEXT NOT NULL, model TEXT, prompt_version TEXT, "
@@ -68,6 +70,26 @@ def test_migrations_apply_once(tmp_path: Path) -> None:
     db = sqlite3.connect(tmp_path / "x.sqlite")
     assert migrate(db) == [m[0] for m in MIGRATIONS]
     assert migrate(db) == []
+
+
+def test_an_index_from_before_m002_gets_the_loop_links_from_the_folders(tmp_path: Path) -> None:
+    """A store indexed by an older version: its loop answers are linked on the first open."""
+    store = Store(tmp_path)
+    main = store.create(_meta().model_copy(update={"loop_id": "loop-x"}))
+    child = store.create(_meta().model_copy(update={"loop_id": "loop-x", "parent_id": main.meta.id}))
+    alone = store.create(_meta())
+    db = sqlite3.connect(tmp_path / INDEX_NAME)
+    with db:  # back to the m001 index: no link columns, m002 not applied
+        db.execute("DROP INDEX sessions_loop")
+        db.execute("ALTER TABLE sessions DROP COLUMN parent_id")
+        db.execute("ALTER TABLE sessions DROP COLUMN loop_id")
+        db.execute("DELETE FROM _migrations WHERE name = 'm002_session_links'")
+    db.close()
+    rows = {r.id: r for r in Store(tmp_path).list()}
+    assert (rows[main.meta.id].loop_id, rows[main.meta.id].parent_id) == ("loop-x", None)
+    assert (rows[child.meta.id].loop_id, rows[child.meta.id].parent_id) == ("loop-x", main.meta.id)
+    assert (rows[alone.meta.id].loop_id, rows[alone.meta.id].parent_id) == (None, None)
+    assert {r.id for r in Store(tmp_path).list(loop_id="loop-x")} == {main.meta.id, child.meta.id}
 
 
 def test_round_trip_keeps_every_grade(tmp_path: Path) -> None:
