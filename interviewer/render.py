@@ -6,12 +6,13 @@ from collections.abc import Iterable, Sequence
 
 from rich import box
 from rich.console import Group, RenderableType
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from .models import Evidence, Finding, Grade, SignalCoverage, Transcript
-from .store import SavedSession, SessionRow
+from .models import CriterionGrade, Evidence, Finding, Grade, SignalCoverage, Transcript
+from .store import SavedSession
 
 # One style per kind of finding; the legend under the transcript explains them.
 STYLES: dict[str, str] = {
@@ -45,22 +46,37 @@ def score_cell(score: int | None) -> Text:
     return Text("●" * score + "○" * (5 - score) + f" {score}", style=colour)
 
 
-def _spans(evidence: Evidence) -> list[tuple[str, str]]:
-    """(quote, style) pairs; later entries win where spans overlap, so the precise ones go last."""
+def _kind_spans(evidence: Evidence) -> list[tuple[str, str]]:
+    """(quote, kind) pairs; later entries win where spans overlap, so the precise ones go last."""
     own, imp, asm, dlv = evidence.ownership, evidence.impact, evidence.assumptions, evidence.delivery
     pairs: list[tuple[str, str]] = []
 
     def add(findings: Iterable[Finding], kind: str) -> None:
-        pairs.extend((f.quote, STYLES[kind]) for f in findings)
+        pairs.extend((f.quote, kind) for f in findings)
 
     add(own.we_actor, "we_actor")
     add(own.i_actor, "i_actor")
     add(own.hypothetical, "hypothetical")
     add(asm.statements + asm.clarifying_questions, "assumption")
     add(imp.vague_claims, "vague")
-    pairs.extend((n.quote, STYLES["number"]) for n in imp.numbers)
+    pairs.extend((n.quote, "number") for n in imp.numbers)
     add(dlv.filler_findings, "filler")
     return pairs
+
+
+def _spans(evidence: Evidence) -> list[tuple[str, str]]:
+    """(quote, style) pairs, in the order they are applied."""
+    return [(quote, STYLES[kind]) for quote, kind in _kind_spans(evidence)]
+
+
+def shown_kinds(transcript: Transcript, evidence: Evidence | None) -> set[str]:
+    """The highlight kinds that colour some of this transcript (the legend lists only those)."""
+    kinds = {"uncertain"} if any(w.uncertain for w in transcript.words) else set()
+    lowered = transcript.text.lower()
+    for quote, kind in _kind_spans(evidence) if evidence is not None else []:
+        if quote.strip() and quote.strip().lower() in lowered:
+            kinds.add(kind)
+    return kinds
 
 
 def uncertain_spans(transcript: Transcript) -> list[tuple[int, int]]:
@@ -103,18 +119,21 @@ def highlighted_transcript(transcript: Transcript, evidence: Evidence | None) ->
     return text
 
 
-def legend() -> Text:
-    out = Text("  ")
+def legend(kinds: set[str] | None = None) -> Text:
+    """The colours of the transcript; ``kinds`` limits it to the ones shown."""
+    out = Text()
     for label, kind in LEGEND:
-        out.append(label, style=STYLES[kind])
-        out.append("   ")
+        if kinds is None or kind in kinds:
+            out.append(label, style=STYLES[kind])
+            out.append("  ")
+    out.rstrip()
     return out
 
 
 def evidence_table(evidence: Evidence) -> Table:
     own, imp, asm, dlv = evidence.ownership, evidence.impact, evidence.assumptions, evidence.delivery
-    table = Table(box=box.SIMPLE, show_header=False, pad_edge=False)
-    table.add_column(style="bold")
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True)
     table.add_column()
     share = f" ({own.i_share:.0%} I)" if own.i_share is not None else ""
     table.add_row(
@@ -180,21 +199,29 @@ SIGNAL_MARKS = {
 }
 
 
-def signals_table(signals: Sequence[SignalCoverage]) -> Table:
-    """What the question expects, one row per signal: covered / partly / missing, with quotes."""
-    table = Table(box=box.SIMPLE, show_header=False, pad_edge=False, title="What a strong answer shows",
-                  title_justify="left", title_style="bold")
-    table.add_column(no_wrap=True)
-    table.add_column()
-    for s in signals:
-        label, style = SIGNAL_MARKS[s.status]
-        body = Text(s.signal)
-        for q in s.quotes:
-            body.append(f'\n  "{q}"', style="italic cyan")
-        if s.note:
-            body.append(f"\n  {s.note}", style="dim")
-        table.add_row(Text(label, style=style), body)
-    return table
+def signals_table(signals: Sequence[SignalCoverage]) -> Group:
+    """What the question expects, grouped by verdict (covered, partly, missing, needs an LLM),
+    each signal with its quotes; a note every signal of a group shares is said once."""
+    parts: list[RenderableType] = [Text("What a strong answer shows", style="bold")]
+    for status in SIGNAL_MARKS:
+        group = [s for s in signals if s.status == status]
+        if not group:
+            continue
+        label, style = SIGNAL_MARKS[status]
+        notes = {s.note for s in group}
+        shared = notes.pop() if len(notes) == 1 and len(group) > 1 else None
+        head = Text(label, style=style)
+        if shared:
+            head.append(f" ({shared})", style="dim")
+        parts.append(head)
+        for s in group:
+            body = Text("• ").append(s.signal)
+            for q in s.quotes:
+                body.append(f'\n  "{q}"', style="italic cyan")
+            if s.note and not shared:
+                body.append(f"\n  {s.note}", style="dim")
+            parts.append(Padding(body, (0, 0, 0, 2)))
+    return Group(*parts)
 
 
 def grade_label(grade: Grade) -> str:
@@ -205,22 +232,29 @@ def grade_label(grade: Grade) -> str:
     return f"LLM grade by {grade.model}{where}{extra}"
 
 
+def criterion_block(c: CriterionGrade, name: str, same_advice_as: str | None = None) -> Group:
+    """One criterion: name and score on a line, then rationale, quotes, advice and flags at full width."""
+    head = Text(name, style="bold").append("  ").append_text(score_cell(c.score))
+    body: list[RenderableType] = [Text(c.rationale)]
+    body.extend(Text(f'"{q}"', style="italic cyan") for q in c.quotes)
+    if c.improvement and same_advice_as:
+        body.append(Text(f"→ the same advice as {same_advice_as}", style="green"))
+    elif c.improvement:
+        body.append(Text(f"→ {c.improvement}", style="green"))
+    body.extend(Text(f"⚠ {flag}", style="bold red") for flag in c.flags)
+    return Group(head, Padding(Group(*body), (0, 0, 0, 2)))
+
+
 def grade_panel(grade: Grade, criterion_names: dict[str, str] | None = None) -> Panel:
     names = criterion_names or {}
-    table = Table(box=box.SIMPLE_HEAD, expand=True)
-    table.add_column("Criterion", style="bold", no_wrap=True)
-    table.add_column("Score", no_wrap=True)
-    table.add_column("Why, in your words, and what to do")
+    blocks: list[RenderableType] = []
+    advised: dict[str, str] = {}  # advice -> the first criterion that gave it
     for c in grade.criteria:
-        body = Text(c.rationale)
-        for q in c.quotes:
-            body.append(f'\n  "{q}"', style="italic cyan")
+        name = names.get(c.criterion, c.criterion)
+        blocks.append(criterion_block(c, name, advised.get(c.improvement or "")))
         if c.improvement:
-            body.append(f"\n  → {c.improvement}", style="green")
-        for flag in c.flags:
-            body.append(f"\n  ⚠ {flag}", style="bold red")
-        table.add_row(names.get(c.criterion, c.criterion), score_cell(c.score), body)
-    parts: list[RenderableType] = [table]
+            advised.setdefault(c.improvement, name)
+    parts: list[RenderableType] = [Group(*blocks)]
     for flag in grade.flags:
         parts.append(Text(f"⚠ {GRADE_FLAGS.get(flag, flag)}", style="bold yellow"))
     if grade.signals:
@@ -236,7 +270,7 @@ def grade_panel(grade: Grade, criterion_names: dict[str, str] | None = None) -> 
         parts.append(Text("Try saying instead: ", style="bold").append(grade.rewrite, style="italic"))
     if grade.dropped_quotes:
         parts.append(Text(f"{grade.dropped_quotes} quote(s) from the grader were not in your transcript and were dropped", style="yellow"))
-    title = f"[bold]{grade.overall:.1f}/5[/]  {grade_label(grade)}"
+    title = Text(f"{grade.overall:.1f}/5", style="bold").append(f"  {grade_label(grade)}", style="none")
     return Panel(Group(*parts), title=title, title_align="left", border_style="green" if grade.grader == "llm" else "blue")
 
 
@@ -265,6 +299,11 @@ def session_report(saved: SavedSession, criterion_names: dict[str, str] | None =
     if meta.track:
         head.append(f" · {meta.track.value}", style="dim")
     head.append(f" · session {meta.id} · {meta.created_at.astimezone():%Y-%m-%d %H:%M}", style="dim")
+    if meta.parent_id:
+        head.append(f"\nfollow-up to session {meta.parent_id}", style="magenta")
+    if meta.loop_id:
+        head.append(f"\n" if not meta.parent_id else " · ", style="dim")
+        head.append(f"mock loop {meta.loop_id}", style="dim")
     if not meta.finished:
         head.append("\nunfinished: the answer was interrupted; what was recorded is kept", style="yellow")
     parts: list[RenderableType] = []
@@ -275,7 +314,9 @@ def session_report(saved: SavedSession, criterion_names: dict[str, str] | None =
     if saved.transcript is not None:
         body = highlighted_transcript(saved.transcript, saved.evidence)
         src = saved.transcript.model or saved.transcript.source
-        parts.append(Panel(Group(body, Text(""), legend()), title=f"Transcript ({src})", title_align="left"))
+        kinds = shown_kinds(saved.transcript, saved.evidence)
+        inner: list[RenderableType] = [body, Text(""), legend(kinds)] if kinds else [body]
+        parts.append(Panel(Group(*inner), title=f"Transcript ({src})", title_align="left"))
     else:
         parts.append(Text(f"Not transcribed yet: run `interviewer regrade {meta.id}`", style="yellow"))
     if saved.evidence is not None:
@@ -285,22 +326,3 @@ def session_report(saved: SavedSession, criterion_names: dict[str, str] | None =
     if len(saved.grades) > 1:
         parts.append(compare_grades(saved.grades))
     return Group(*parts)
-
-
-def history_table(rows: Sequence[SessionRow]) -> Table:
-    table = Table(box=box.SIMPLE_HEAD, title="Practice history", title_justify="left", expand=True)
-    table.add_column("ID", style="cyan", no_wrap=True, min_width=20)
-    table.add_column("Date", no_wrap=True, min_width=11)
-    table.add_column("Question", overflow="ellipsis", no_wrap=True, ratio=1, min_width=8)
-    table.add_column("Time", justify="right", no_wrap=True)
-    table.add_column("Mean", justify="right", no_wrap=True)
-    table.add_column("Scores", min_width=11, max_width=34)
-    for r in rows:
-        time = f"{clock(r.duration_s)}/{clock(r.time_budget_s)}"
-        scores = " ".join(f"{k[:3]}\u00a0{v}" for k, v in r.scores.items()) or r.status
-        overall = f"{r.overall:.1f}" + ("" if r.grader == "llm" else "*") if r.overall is not None else "-"
-        question = r.question_text if r.finished else f"[unfinished] {r.question_text}"
-        table.add_row(r.id, f"{r.created_at.astimezone():%m-%d %H:%M}", question, time, overall, scores)
-    if rows:
-        table.caption = "* evidence-only grade"
-    return table

@@ -190,7 +190,7 @@ def grade(
 ) -> None:
     """Grade a recorded answer: transcribe, measure, grade and save it as a session."""
     settings = settings_from_flags(model=model, rubric=rubric, llm_model=llm_model, llm_url=llm_url, no_llm=no_llm)
-    q = _resolve_question(question, question_id, round_, budget)
+    q = _resolve_question(question, question_id, round_, budget or settings.time_budget_s)
     service = _service(settings)
     with steps(enabled=not as_json) as (on_step, on_progress):
         outcome = service.grade_file(file, q, track=track, on_step=on_step, on_progress=on_progress)
@@ -266,19 +266,25 @@ def regrade(
 def history(
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many sessions to list.")] = 20,
     question_id: Annotated[Optional[str], typer.Option("--question-id", "-i", help="Only this question.")] = None,
+    loop_id: Annotated[Optional[str], typer.Option("--loop", metavar="LOOP_ID", help="Only this mock loop (an id, a prefix of it, or 'last').")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """List saved sessions: date, question, time used and scores."""
-    from ..render import history_table
+    """List saved sessions: question, time used and scores; loop answers and follow-ups grouped."""
+    from ..report.history import HistoryTable, load_history
     from ..store import Store
 
-    rows = Store(load_settings().sessions_dir).list(limit=limit, question_id=question_id)
+    store = Store(load_settings().sessions_dir)
+    if loop_id is not None:
+        from ..loop import find_loop
+
+        loop_id = find_loop(store.root, loop_id).id
+    view = load_history(store, limit=limit, question_id=question_id, loop_id=loop_id)
     if as_json:
-        print(json.dumps([r.__dict__ for r in rows], indent=2, default=str))
-    elif not rows:
+        print(json.dumps(view.rows_json(), indent=2))
+    elif not view.groups:
         console.print("No sessions yet. Try [bold]interviewer demo[/] or [bold]interviewer practice[/].")
     else:
-        console.print(history_table(rows))
+        console.print(HistoryTable(view))
 
 
 @app.command()
