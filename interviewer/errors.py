@@ -51,6 +51,10 @@ class SessionNotFound(StoreError):
     """No saved session has the given id."""
 
 
+class DifferentQuestions(InterviewerError):
+    """Two sessions to compare that are not attempts at the same question."""
+
+
 class GraderError(InterviewerError):
     """The LLM grader failed (endpoint, auth, model, invalid output)."""
 

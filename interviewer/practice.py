@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .errors import AudioDeviceError, InterviewerError, MissingDependency, TranscriptionError
 from .models import Question, Track
 from .session import Outcome, ProgressCallback, SessionService, StepCallback
-from .store import SavedSession
+from .store import SavedSession, Store
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -171,3 +171,21 @@ def bank_question(question_id: str | None, round_: str | None, track: Track | No
     if question_id:
         return bank.get(question_id)
     return bank.pick(round=round_, track=track, exclude=exclude)
+
+
+@dataclass
+class Again:
+    """A question to ask again exactly as it was asked in an earlier session."""
+
+    previous_id: str
+    question: Question
+    track: Track | None
+
+
+def again(store: Store, ref: str) -> Again:
+    """The question of session ``ref`` (an id, a unique prefix or 'last'), with the round and
+    time budget it was asked with, and its track; a bank question edited since is asked as it
+    was then, so the two attempts compare."""
+    saved = store.load(ref)
+    return Again(previous_id=saved.meta.id, question=saved.meta.question, track=saved.meta.track)
+

@@ -255,3 +255,12 @@ def choose_rubric(question: Question, track: Track | None, override: str | Path 
             if path.is_file():
                 return load_rubric(path)
     return get_rubric(DEFAULT_RUBRIC_ID)
+
+
+def criterion_names(question: Question, track: Track | None) -> dict[str, str]:
+    """Criterion id -> display name from the rubric ``question`` is graded with; {} when that
+    rubric no longer loads (an edited or removed rubric only loses the pretty names)."""
+    try:
+        return {c.id: c.name for c in choose_rubric(question, track).criteria}
+    except RubricError:
+        return {}

@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 import typer
 from rich.panel import Panel
 
+from ..errors import AudioDeviceError
 from ..models import Round
 from .app import app, console, err_console, handles_errors
 from .commands import DeviceOpt, VoiceOpt, LlmModelOpt, LlmUrlOpt, ModelOpt, NoLlmOpt, RubricOpt, TrackOpt, _show_outcome, demo, settings_from_flags, steps
@@ -17,6 +18,10 @@ from .commands import DeviceOpt, VoiceOpt, LlmModelOpt, LlmUrlOpt, ModelOpt, NoL
 @handles_errors
 def practice(
     question_id: Annotated[Optional[str], typer.Option("--question-id", "-i", help="Ask this question (see `interviewer questions`).")] = None,
+    again_: Annotated[
+        Optional[str],
+        typer.Option("--again", metavar="ID|last", help="Ask the question of that session again (same round and budget), then show how to compare the two."),
+    ] = None,
     round_: Annotated[Optional[Round], typer.Option("--round", "-r", help="Draw questions from this round.")] = None,
     track: TrackOpt = None,
     count: Annotated[int, typer.Option("--count", "-n", min=1, max=20, help="Questions in a row.")] = 1,
@@ -37,15 +42,34 @@ def practice(
     Stop an answer with Enter, space or 's'; Ctrl-C keeps what was recorded as an unfinished
     session. With no microphone, runs the bundled demo answer instead.
     """
-    from ..practice import AnswerOptions, ask, bank_question, finish_live, microphone_status, record_live
+    from ..practice import AnswerOptions, again, ask, bank_question, finish_live, microphone_status, record_live
     from ..session import SessionService
     from ..speech.tts import make_speaker
 
+    if again_ is not None and (question_id or round_):
+        raise typer.BadParameter("give --again or --question-id / --round, not both")
+    previous = None
+    if again_ is not None:
+        from ..settings import load_settings
+        from ..store import Store
+
+        previous = again(Store(load_settings().sessions_dir), again_)
+        track = track or previous.track
+        budget = budget or previous.question.time_budget_s  # not a configured default: the same clock
+        count = 1
     settings = settings_from_flags(
         model=model, rubric=rubric, llm_model=llm_model, llm_url=llm_url, no_llm=no_llm,
         time_budget_s=budget, audio={"voice": voice, "input_device": device},
     )
     mic = microphone_status(settings.audio.input_device)
+    if previous is not None and not mic.available:
+        # The demo answers another question: there is nothing to compare it with.
+        raise AudioDeviceError(
+            f"{mic.reason}: --again records a new answer and needs a microphone",
+            hint=f"answer from a file instead: interviewer grade FILE --question-id {previous.question.id}"
+            if not previous.question.id.startswith("adhoc-") else
+            f'answer from a file instead: interviewer grade FILE -q "{previous.question.text}" --round {previous.question.round.value}',
+        )
     if not mic.available:
         err_console.print(f"[yellow]{mic.reason}: running the bundled demo answer instead[/]", highlight=False)
         demo(model=model, track=track, no_llm=no_llm, as_json=False)
@@ -57,7 +81,10 @@ def practice(
     options = AnswerOptions(allow_overtime=overtime, silence_stop_s=silence_stop)
     asked: set[str] = set()
     for n in range(1, count + 1):
-        question = bank_question(question_id, round_.value if round_ else None, track, asked)
+        if previous is not None:
+            question = previous.question
+        else:
+            question = bank_question(question_id, round_.value if round_ else None, track, asked)
         asked.add(question.id)
         if settings.time_budget_s:
             question = question.model_copy(update={"time_budget_s": settings.time_budget_s})
@@ -71,6 +98,9 @@ def practice(
         with steps() as (on_step, on_progress):
             outcome = finish_live(service, recorded, on_step=on_step, on_progress=on_progress)
         _show_outcome(outcome, as_json=False)
+        if previous is not None:
+            console.print(f"[bold]Compare the two attempts:[/] interviewer compare {previous.previous_id} {outcome.saved.meta.id}",
+                          highlight=False, soft_wrap=True)
         if n < count and question_id is None:
             console.print(f"[dim]Short break: next question in {pause:.0f} s (Ctrl-C to end here).[/]")
             time.sleep(pause)

@@ -1,4 +1,4 @@
-"""`interviewer coverage` and `interviewer impact-sheet`: progress across saved sessions."""
+"""`interviewer progress`, `coverage` and `impact-sheet`: progress across saved sessions."""
 
 from __future__ import annotations
 
@@ -7,15 +7,45 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..models import Round, Track
 from ..settings import load_settings
 from .app import app, console, handles_errors
 from .commands import JsonOpt
+from .report import HtmlOpt, OpenOpt, OutputOpt, page_written
 
 
 def _store():  # type: ignore[no-untyped-def]
     from ..store import Store
 
     return Store(load_settings().sessions_dir)
+
+
+@app.command()
+@handles_errors
+def progress(
+    html: HtmlOpt = False,
+    output: OutputOpt = None,
+    open_: OpenOpt = False,
+    round_: Annotated[Optional[Round], typer.Option("--round", "-r", help="Only sessions of this round.")] = None,
+    track: Annotated[Optional[Track], typer.Option("--track", "-t", help="Only sessions of this track.")] = None,
+    question_id: Annotated[Optional[str], typer.Option("--question-id", "-i", help="Only sessions of this question.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Progress over time: each criterion, fillers, pace, time used, Leadership Principles covered."""
+    from ..report.progress import ProgressFilter, ProgressTable, progress_view
+
+    store = _store()
+    view = progress_view(store, ProgressFilter(round=round_, track=track, question_id=question_id))
+    if as_json:
+        print(view.model_dump_json(indent=2))
+    elif html or output or open_:
+        from ..report import default_progress_path
+        from ..report.html import render_progress_html, write_page
+
+        path = write_page(render_progress_html(view), output or default_progress_path(store.root))
+        page_written(path, open_, "progress page")
+    else:
+        console.print(ProgressTable(view))
 
 
 @app.command()

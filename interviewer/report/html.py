@@ -12,6 +12,7 @@ import base64
 import json
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from rich.style import Style
@@ -19,8 +20,13 @@ from rich.terminal_theme import DEFAULT_TERMINAL_THEME
 
 from ..render import STYLES, clock
 from ..store import SavedSession, os_error
+from .compare import CompareView
 from .media import AUDIO_MIME, opus_bytes
+from .progress import SCORE_RANGE, ProgressView, SessionFigures, Series
 from .session import SessionView, build_session_view
+
+if TYPE_CHECKING:
+    from .loop import LoopView  # imports the loop runner: only the loop page needs it
 
 # Kinds the terminal has no style of its own for borrow the nearest one.
 _FALLBACK_STYLE = {"before_after": "cyan"}
@@ -142,3 +148,80 @@ def write_session_report(saved: SavedSession, output: Path, *, embed: bool = Tru
         raise os_error(output, exc) from exc
     return output
 
+
+
+# --- progress and compare pages -----------------------------------------------------------------
+
+# A chart's frame in SVG units: room for the value labels on the left and the dates below.
+_CHART_PAD = {"left": 34.0, "right": 10.0, "top": 10.0, "bottom": 22.0}
+
+
+def _ticks(series: Series) -> list[float]:
+    if (series.lo, series.hi) == SCORE_RANGE:
+        return [1.0, 2.0, 3.0, 4.0, 5.0]
+    return [series.lo + k * (series.hi - series.lo) / 3 for k in range(4)]
+
+
+def line_chart(series: Series, sessions: list[SessionFigures], *, width: float = 320, height: float = 130) -> dict:
+    """The geometry of one SVG line chart of ``series``: sessions evenly spaced left to right,
+    the line broken where a session has no value, a point with a tooltip for each value."""
+    pad = _CHART_PAD
+    plot_w, plot_h = width - pad["left"] - pad["right"], height - pad["top"] - pad["bottom"]
+    n = len(series.values)
+    span = (series.hi - series.lo) or 1.0
+
+    def x(i: int) -> float:
+        return round(pad["left"] + (plot_w * i / (n - 1) if n > 1 else plot_w / 2), 1)
+
+    def y(v: float) -> float:
+        return round(pad["top"] + plot_h * (series.hi - min(max(v, series.lo), series.hi)) / span, 1)
+
+    lines: list[list[str]] = [[]]
+    points = []
+    for i, (v, s) in enumerate(zip(series.values, sessions)):
+        if v is None:
+            if lines[-1]:
+                lines.append([])
+            continue
+        lines[-1].append(f"{x(i)},{y(v)}")
+        points.append({"x": x(i), "y": y(v), "id": s.id,
+                       "title": f"{s.created_at.astimezone():%Y-%m-%d} · {series.fmt(v)} · {s.question[:70]}"})
+    band = None
+    if series.band is not None:
+        top, bottom = y(series.band[1]), y(series.band[0])
+        band = {"y": top, "h": round(bottom - top, 1)}
+    dates = [(0, "start"), (n - 1, "end")] if n > 1 else [(0, "middle")]
+    return {
+        "w": width, "h": height, "x0": pad["left"], "x1": width - pad["right"],
+        "lines": [" ".join(p) for p in lines if p], "points": points, "band": band,
+        "grid": [{"y": y(t), "label": series.fmt(t)} for t in _ticks(series)],
+        "dates": [{"x": x(i), "anchor": a, "label": f"{sessions[i].created_at.astimezone():%m-%d}"} for i, a in dates],
+    }
+
+
+def render_progress_html(view: ProgressView) -> str:
+    """The progress page: an SVG line chart per measure, principles covered, every session."""
+    charts = {s.key: line_chart(s, view.sessions) for s in [*view.criteria, *view.delivery]}
+    if view.overall is not None:
+        charts["overall"] = line_chart(view.overall, view.sessions, width=640, height=170)
+    return _env().get_template("progress.html.j2").render(v=view, charts=charts)
+
+
+def render_compare_html(view: CompareView) -> str:
+    """Two attempts side by side: scores with changes, what was added and dropped, what is missing."""
+    return _env().get_template("compare.html.j2").render(v=view)
+
+
+def write_page(text: str, output: Path) -> Path:
+    """Write a rendered page; an unwritable place is a one-line StoreError."""
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise os_error(output, exc) from exc
+    return output
+
+
+def render_loop_html(view: LoopView) -> str:
+    """The mock loop's page: verdict, rounds, every answer linked to its own session page."""
+    return _env().get_template("loop.html.j2").render(v=view)
