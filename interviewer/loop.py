@@ -5,11 +5,13 @@ The plan (rounds and their questions, drawn without repeats) is made once and sa
 answer, so Ctrl-C or a crash anywhere loses at most the answer in progress, and
 ``interviewer loop --resume`` continues at the question that was interrupted. Every answer, and
 every follow-up probe, is an ordinary session (linked by ``loop_id``/``parent_id``), graded as
-usual; the loop report is built from those sessions and also saved as ``<loop_id>.md``.
+usual; the loop report is built from those sessions and also saved as ``<loop_id>.md`` and
+``<loop_id>.html`` (which links every session's own page).
 
 Ports: an :class:`AnswerSource` turns a question into a graded session (microphone, the bundled
 demo answer, or a folder of answer files); :class:`LoopEvents` is told what happens, so the CLI
-can render it; a :class:`~interviewer.followups.ProbeGenerator` chooses the follow-ups.
+can render it; a :class:`~interviewer.followups.ProbeGenerator` chooses the follow-ups. The report's
+Markdown and HTML page are written by :mod:`interviewer.report.loop`.
 """
 
 from __future__ import annotations
@@ -504,7 +506,8 @@ class LoopEvents:
 
     def break_(self, seconds: float, next_round: PlannedRound) -> None: ...
 
-    def finished(self, report: LoopReport, path: Path) -> None: ...
+    def finished(self, report: LoopReport, path: Path, html: Path | None = None) -> None:
+        """The loop is over: ``path`` is its Markdown report, ``html`` its page."""
 
     def steps(self) -> AbstractContextManager[tuple[StepCallback, ProgressCallback]]:
         return no_steps()
@@ -593,8 +596,12 @@ class LoopRunner:
             self._save(state)
             raise LoopPaused(state) from None
         report = build_report(self.service.store, state, rubric=self.service.settings.rubric)
-        path = write_report(self.root, report)
-        self.events.finished(report, path)
+        from .report.loop import write_loop_report
+
+        with self.events.steps() as (on_step, _):
+            pages = write_loop_report(self.service.store, state, report=report,
+                                      on_page=lambda sid: on_step(f"Writing the page of session {sid}"))
+        self.events.finished(report, pages.markdown, pages.html)
         return report
 
     def _run_item(self, state: LoopState, item: LoopItem) -> None:
@@ -970,83 +977,3 @@ def build_report(store: Store, state: LoopState, *, rubric: str | Path | None = 
         time_used_s=round(sum(used), 1) if used else None,
         time_estimated=any(r.time_estimated for r in rounds),
     )
-
-
-def _clock(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    s = max(0, round(seconds))
-    return f"{s // 60}:{s % 60:02d}"
-
-
-def _md(text: str) -> str:
-    return " ".join(text.split()).replace("|", "\\|")
-
-
-def report_markdown(report: LoopReport) -> str:
-    """The loop report as Markdown (saved next to the loop state)."""
-    track = {"scientist": "Applied Scientist", "mle": "ML Engineer"}[report.track.value]
-    v = report.verdict
-    lines = [
-        f"# Mock loop {report.loop_id}",
-        "",
-        f"Track: {track} · started {report.created_at:%Y-%m-%d %H:%M} UTC"
-        + ("" if report.complete else " · **incomplete**")
-        + (f" · graded by: {', '.join(report.graders)}" if report.graders else ""),
-        "",
-        f"## Summary: {v.label}",
-        "",
-        f"{v.summary}.",
-        "",
-        "## Rounds",
-        "",
-        "| Round | Stage | Score | Time used | Budget |",
-        "|---|---|---|---|---|",
-    ]
-    for r in report.rounds:
-        score = f"{r.score:.2f}" if r.score is not None else "-"
-        if r.concern:
-            score += " ⚠"
-        used = ("~" if r.time_estimated else "") + _clock(r.time_used_s)
-        lines.append(f"| {_md(r.title)} | {r.stage} | {score} | {used} | {_clock(r.time_budget_s)} |")
-    lines += ["", "## Criteria (weakest first)", "", "| Criterion | Mean | Lowest | Answers | Rounds |", "|---|---|---|---|---|"]
-    for c in report.criteria:
-        lines.append(f"| {_md(c.name)} | {c.mean:.2f} | {c.lowest} | {c.count} | {', '.join(r.value for r in c.rounds)} |")
-    lines += ["", "## Three things to fix", ""]
-    for n, c in enumerate(report.top_fixes, start=1):
-        lines.append(f"{n}. **{_md(c.name)}** (mean {c.mean:.2f}): {_md(c.improvement or 'see the rubric anchors')}")
-    if not report.top_fixes:
-        lines.append("Nothing scored below 5.")
-    lines += ["", "## Leadership Principles", "",
-              f"Covered ({len(report.principles_covered)}): {', '.join(report.principles_covered) or 'none'}", "",
-              f"Missing ({len(report.principles_missing)}): {', '.join(report.principles_missing) or 'none'}", "",
-              "## Stories reused across rounds", "", f"Grouped by {report.story_method}.", ""]
-    for s in report.stories_reused:
-        lines.append(f"- {_md(s.label)}: {', '.join(r.value for r in s.rounds)} ({', '.join(s.question_ids)})")
-    if not report.stories_reused:
-        lines.append("No story was told in more than one round.")
-    lines += ["", "## Questions", ""]
-    for r in report.rounds:
-        lines.append(f"### {r.title}")
-        lines.append("")
-        for q in r.questions:
-            a = q.answer
-            overall = f"{a.overall:.2f}" if a.overall is not None else "-"
-            lines.append(f"- **{_md(a.question)}** `{a.question_id}` · {overall} · session `{a.session_id}`")
-            for f in q.follow_ups:
-                fo = f"{f.overall:.2f}" if f.overall is not None else "-"
-                lines.append(f"  - follow-up ({_md(f.probe_reason or '')}): {_md(f.question)} · {fo} · session `{f.session_id}`")
-            for text in q.skipped_follow_ups:
-                lines.append(f"  - follow-up not answered: {_md(text)}")
-        lines.append("")
-    return "\n".join(lines).rstrip() + "\n"
-
-
-def write_report(root: Path, report: LoopReport) -> Path:
-    path = report_path(root, report.loop_id)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write(path, report_markdown(report))
-    except OSError as exc:
-        raise LoopError(f"cannot write the loop report {path}: {exc.strerror or exc}") from None
-    return path

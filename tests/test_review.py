@@ -1,17 +1,12 @@
-"""Terminal review that fits: `history` and `show` at 80 and 120 columns, on a real store.
-
-The store holds what a user's does after a few days: graded answers (one to a question with
-[brackets] in it), an answer cut off by Ctrl-C and never graded, a mock loop whose follow-up was
-interrupted and then answered on resume, and a loop paused in its second round. Answers are text
-files, so no Whisper runs and the store is built once for the module in about two seconds.
-"""
+"""Terminal review that fits: `history` and `show` at 80 and 120 columns, on a real store
+(built once for the module by tests/review_store.py: graded answers, an unfinished one, a loop
+interrupted and resumed, a paused loop)."""
 
 from __future__ import annotations
 
 import json
 import re
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -19,59 +14,20 @@ from rich.cells import cell_len
 from rich.console import Console
 from typer.testing import CliRunner
 
-from interviewer.bank import load_bank
 from interviewer.cli import app
-from interviewer.loop import FileAnswers, LoopOptions, LoopPaused, LoopRunner, LoopState, find_loop, start_loop
-from interviewer.models import Round, Track
 from interviewer.render import session_report
 from interviewer.report.history import HistoryTable, build_history_view, load_history
-from interviewer.session import SessionService, adhoc_question
-from interviewer.settings import load_settings
 from interviewer.store import Store
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_loop import Recording, write_answers  # noqa: E402
+from review_store import Built, build_store  # noqa: E402
 
 WIDTHS = (80, 120)
-BRACKETS = "Design [ads] ranking for a [new] market at 100k QPS with a P99 budget of 80 ms"
-
-
-@dataclass
-class Built:
-    home: Path
-    graded: str  # a graded answer to the [bracketed] question
-    unfinished: str  # cut off by Ctrl-C, never transcribed
-    loop: LoopState  # finished, its first follow-up interrupted once
-    kept: str  # the interrupted follow-up's unfinished session
-    paused: LoopState  # paused at its second question
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    home = tmp_path_factory.mktemp("review-home")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("INTERVIEWER_HOME", str(home))
-        mp.setenv("INTERVIEWER_LLM__ENABLED", "off")
-        service = SessionService(load_settings())
-        answers_dir = write_answers(home.parent / "answers")
-        graded = service.grade_file(answers_dir / "01.txt", adhoc_question(BRACKETS, Round.ml_system_design)).saved
-        cut = service.start_recorded(load_bank().get("bh-co-beyond-the-job"), track=Track.mle)
-        service.store.update_meta(cut, finished=False, duration_s=95.0)
-
-        answers = FileAnswers(answers_dir, load_bank().ids())
-        loop = start_loop(service, LoopOptions(track=Track.scientist, seed=2, break_s=0))
-        with pytest.raises(LoopPaused) as paused:
-            LoopRunner(service, Recording(answers, at=(1, 1), kind="mic"), break_s=0).run(loop)
-        kept = paused.value.kept_session
-        assert kept
-        LoopRunner(service, answers, break_s=0).run(find_loop(service.store.root, loop.id))
-
-        other = start_loop(service, LoopOptions(track=Track.mle, seed=9, break_s=0, follow_ups=False))
-        with pytest.raises(LoopPaused):
-            LoopRunner(service, Recording(answers, at=(1, 0), kind="mic"), break_s=0).run(other)
-        return Built(home=home, graded=graded.meta.id, unfinished=cut.meta.id,
-                     loop=find_loop(service.store.root, loop.id), kept=kept,
-                     paused=find_loop(service.store.root, other.id))
+    return build_store(tmp_path_factory.mktemp("review-home"))
 
 
 @pytest.fixture

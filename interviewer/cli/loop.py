@@ -89,9 +89,11 @@ class RichEvents:
                 "(Ctrl-C pauses the loop; `interviewer loop --resume` continues it).[/]", highlight=False,
             )
 
-    def finished(self, report: LoopReport, path: Path) -> None:
+    def finished(self, report: LoopReport, path: Path, html: Path | None = None) -> None:
         console.print(loop_report(report))
-        console.print(f"[dim]report saved to {path}[/]", highlight=False)
+        console.print(f"[dim]report saved to {path}[/]", highlight=False, soft_wrap=True)
+        if html is not None:
+            console.print(f"loop report written to {html}", highlight=False, soft_wrap=True)
 
     def steps(self) -> AbstractContextManager[Any]:
         return steps()
