@@ -154,7 +154,7 @@ def test_html_page_is_self_contained(pair: tuple, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     html = page.read_text(encoding="utf-8")
     assert not re.search(r"https?://", html) and "default-src 'none'" in html
-    assert html.count('<svg class="dumb"') == len(QUESTION_CRITERIA(weak))
+    assert html.count('<svg class="dumb"') == len(_criteria(weak))
     assert "$40000" in html and "I assumed the traffic would double" in html
     assert weak.meta.id in html and strong.meta.id in html
     # Without -o the page goes into the newer attempt's folder.
@@ -162,7 +162,7 @@ def test_html_page_is_self_contained(pair: tuple, tmp_path: Path) -> None:
     assert (strong.folder / f"compare-{weak.meta.id}.html").is_file()
 
 
-def QUESTION_CRITERIA(saved) -> list[str]:  # type: ignore[no-untyped-def]
+def _criteria(saved) -> list[str]:  # type: ignore[no-untyped-def]
     return [c.criterion for c in saved.latest_grade.criteria]
 
 

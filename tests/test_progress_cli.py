@@ -19,6 +19,7 @@ from interviewer.models import Question, Round, Track
 from interviewer.report.progress import SPARK_BLOCKS, ProgressFilter, progress_view
 from interviewer.settings import load_settings
 from interviewer.store import Store
+from test_report_html import _requests, browser  # noqa: F401 - fixture: headless Chromium
 
 DESIGN = Question(
     id="sd-attempts", round=Round.ml_system_design, time_budget_s=600,
@@ -168,44 +169,24 @@ def test_html_default_place_is_beside_the_sessions(sessions: list) -> None:
     assert (_store().root / "progress.html").is_file()
 
 
-def test_progress_page_in_a_browser(sessions: list, tmp_path: Path) -> None:
+def test_progress_page_in_a_browser(sessions: list, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """Headless Chromium loads the page: nothing leaves it, it fits 375 and 1280 px, every chart draws."""
-    pytest.importorskip("selenium")
-    from test_report_html import CHROMEDRIVER, CHROMIUM, _requests
-
-    import shutil
-
-    if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
-        pytest.skip("needs Debian chromium and chromium-driver")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
     page = tmp_path / "progress.html"
     assert run("progress", "-o", str(page)).exit_code == 0
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--no-first-run", "--hide-scrollbars"):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    try:
-        for width in (375, 1280):
-            driver.set_window_size(width, 1000)
-            driver.get_log("performance")
-            driver.get(page.as_uri())
-            inner, scroll = driver.execute_script("return [window.innerWidth, document.documentElement.scrollWidth]")
-            assert scroll <= inner, f"horizontal scrolling at {width} px"
-            # Every chart is drawn with a real size, and its points sit inside it.
-            boxes = driver.execute_script(
-                "return Array.from(document.querySelectorAll('svg.chart')).map(function (s) {"
-                " var r = s.getBoundingClientRect(); return [r.width, r.height, s.querySelectorAll('circle').length]; })")
-            assert boxes and all(w > 200 and h > 60 for w, h, _ in boxes), boxes
-            assert [u for u in _requests(driver) if not u.startswith("file://")] == []
-            assert [e for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []
-            height = driver.execute_script("return document.documentElement.scrollHeight")
-            driver.set_window_size(width, min(int(height) + 40, 6000))
-            shot = tmp_path / f"progress-{width}.png"
-            assert driver.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
-    finally:
-        driver.quit()
+    for width in (375, 1280):
+        browser.set_window_size(width, 1000)
+        browser.get_log("performance")  # drop what came before
+        browser.get(page.as_uri())
+        inner, scroll = browser.execute_script("return [window.innerWidth, document.documentElement.scrollWidth]")
+        assert scroll <= inner, f"horizontal scrolling at {width} px"
+        # Every chart is drawn with a real size.
+        boxes = browser.execute_script(
+            "return Array.from(document.querySelectorAll('svg.chart')).map(function (s) {"
+            " var r = s.getBoundingClientRect(); return [r.width, r.height]; })")
+        assert boxes and all(w > 200 and h > 60 for w, h in boxes), boxes
+        assert [u for u in _requests(browser) if not u.startswith("file://")] == []
+        assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
+        height = browser.execute_script("return document.documentElement.scrollHeight")
+        browser.set_window_size(width, min(int(height) + 40, 6000))
+        shot = tmp_path / f"progress-{width}.png"
+        assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
