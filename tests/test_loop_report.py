@@ -24,6 +24,7 @@ from interviewer.store import Store
 
 sys.path.insert(0, str(Path(__file__).parent))
 from review_store import Built, build_store  # noqa: E402
+from test_report_html import _requests, browser  # noqa: E402,F401 - fixture: headless Chromium
 
 
 @pytest.fixture(scope="module")
@@ -184,3 +185,28 @@ def test_cli_loop_prints_where_the_page_is(tmp_path: Path, isolated_home: Path) 
     assert result.exit_code == 0, result.output
     (page,) = (isolated_home / "recordings" / "loops").glob("loop-*.html")
     assert f"loop report written to {page}" in result.stdout
+
+
+def test_loop_page_in_a_browser(store: Store, built: Built, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Headless Chromium: nothing leaves the page, it fits 375 and 1280 px, a session link opens its report."""
+    from selenium.webdriver.common.by import By
+
+    page = default_loop_page(store.root, built.loop.id)
+    for width in (375, 1280):
+        browser.set_window_size(width, 1000)
+        browser.get_log("performance")  # drop what came before
+        browser.get(page.as_uri())
+        inner, scroll = browser.execute_script("return [window.innerWidth, document.documentElement.scrollWidth]")
+        assert scroll <= inner, f"horizontal scrolling at {width} px"
+        assert [u for u in _requests(browser) if not u.startswith("file://")] == []
+        assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
+        height = browser.execute_script("return document.documentElement.scrollHeight")
+        browser.set_window_size(width, min(int(height) + 40, 6000))
+        shot = tmp_path / f"loop-{width}.png"
+        assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
+    sid = built.loop.items[0].session_id
+    link = browser.find_element(By.CSS_SELECTOR, f'li[data-session="{sid}"] a')
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", link)
+    link.click()
+    assert browser.current_url == (store.root / sid / "report.html").resolve().as_uri()  # type: ignore[operator]
+    assert sid in browser.find_element(By.TAG_NAME, "body").text
