@@ -19,7 +19,6 @@ SAMPLE_RATE_HZ = 16000  # what Whisper expects
 
 log = logging.getLogger(__name__)
 
-SAMPLE_RATE = 16000
 # Anything whose loudest sample stays under -50 dBFS is not usable speech (a muted or
 # unplugged mic sits around -70..-90 dBFS; quiet real speech peaks near -30..-20 dBFS).
 SILENCE_PEAK_DBFS = -50.0
@@ -99,7 +98,7 @@ def decode(path: Path) -> np.ndarray:
     import av
 
     try:
-        return decode_audio(str(path), sampling_rate=SAMPLE_RATE)
+        return decode_audio(str(path), sampling_rate=SAMPLE_RATE_HZ)
     except PermissionError as exc:
         raise AudioFileError(f"cannot read {path}: permission denied") from exc
     except av.error.InvalidDataError as exc:
@@ -127,7 +126,7 @@ def check_level(audio: np.ndarray, path: Path | str) -> None:
 
 
 def duration_s(audio: np.ndarray) -> float:
-    return audio.shape[0] / SAMPLE_RATE
+    return audio.shape[0] / SAMPLE_RATE_HZ
 
 
 def resample(audio: np.ndarray, src_rate: int, dst_rate: int = SAMPLE_RATE_HZ) -> np.ndarray:
@@ -142,3 +141,43 @@ def resample(audio: np.ndarray, src_rate: int, dst_rate: int = SAMPLE_RATE_HZ) -
     out = [f.to_ndarray()[0] for f in resampler.resample(frame)]
     out += [f.to_ndarray()[0] for f in resampler.resample(None)]
     return np.concatenate(out).astype(np.float32)
+
+
+def to_mono_float32(block: np.ndarray) -> np.ndarray:
+    """One block of samples (int or float; 1-D or frames x channels) as mono float32 in [-1, 1]."""
+    a = np.asarray(block)
+    if a.ndim not in (1, 2):
+        raise ValueError(f"expected a 1-D or (frames, channels) block, got shape {a.shape}")
+    if a.dtype == np.int16:
+        f = a.astype(np.float32) / np.float32(32768.0)
+    elif a.dtype.kind in "iu":
+        f = (a / float(np.iinfo(a.dtype).max)).astype(np.float32)
+    else:
+        f = np.array(a, dtype=np.float32)  # always a copy: the caller may reuse its buffer
+    if f.ndim == 2:
+        f = np.ascontiguousarray(f[:, 0]) if f.shape[1] == 1 else f.mean(axis=1).astype(np.float32)
+    return f
+
+
+class StreamResampler:
+    """Streaming linear-interpolation resampler (speech to Whisper's 16 kHz; no filter needed
+    for the tiny model's purposes, and it keeps feed-to-chunk cost negligible)."""
+
+    def __init__(self, src: int, dst: int) -> None:
+        self.step = src / dst  # input samples per output sample
+        self.t = 0.0  # position of the next output sample, relative to buf[0]
+        self.buf = np.zeros(0, np.float32)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        buf = np.concatenate([self.buf, x]) if self.buf.size else x
+        if buf.size < 2:
+            self.buf = buf
+            return np.zeros(0, np.float32)
+        count = max(0, math.floor((buf.size - 1 - self.t) / self.step) + 1)
+        pos = self.t + self.step * np.arange(count)
+        out = np.interp(pos, np.arange(buf.size), buf).astype(np.float32)
+        nxt = self.t + self.step * count
+        keep = min(int(nxt), buf.size - 1)
+        self.buf = buf[keep:]
+        self.t = nxt - keep
+        return out

@@ -58,10 +58,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .errors import InterviewerError, TranscriptionError
 from .models import Segment, Transcript, join_words
+from .analysis.document import ends_sentence
+from .audio import SAMPLE_RATE_HZ, StreamResampler, to_mono_float32
 
 log = logging.getLogger(__name__)
 
-SAMPLE_RATE = 16000  # what Whisper and Silero VAD take
 VAD_WINDOW = 512  # Silero's window at 16 kHz (32 ms)
 # Windows scored before new audio so Silero's recurrent state has settled (its state resets
 # on every call); 1 s keeps the streamed scores within a few percent of one whole-file pass.
@@ -168,7 +169,7 @@ class IncrementalTranscriber:
         self,
         transcriber: ArrayTranscriber,
         *,
-        samplerate: int = SAMPLE_RATE,
+        samplerate: int = SAMPLE_RATE_HZ,
         options: ChunkingOptions | None = None,
     ) -> None:
         if samplerate < 1000:
@@ -176,7 +177,7 @@ class IncrementalTranscriber:
         self.transcriber = transcriber
         self.samplerate = samplerate
         self.options = options or ChunkingOptions()
-        self._resampler = None if samplerate == SAMPLE_RATE else _LinearResampler(samplerate, SAMPLE_RATE)
+        self._resampler = None if samplerate == SAMPLE_RATE_HZ else StreamResampler(samplerate, SAMPLE_RATE_HZ)
 
         self._cond = threading.Condition()
         # Shared with feed() (guarded by _cond).
@@ -208,7 +209,7 @@ class IncrementalTranscriber:
 
     def feed(self, block: np.ndarray) -> None:
         """Queue one block (float32 in [-1, 1] or int16; mono, or channels averaged)."""
-        mono = _to_mono_float32(block)
+        mono = to_mono_float32(block)
         with self._cond:
             if self._closing:
                 raise RuntimeError("feed() after finish() or cancel()")
@@ -219,7 +220,7 @@ class IncrementalTranscriber:
                 self._first_block_at = time.monotonic()
             self._inbox.append(mono)
             self._inbox_samples += mono.size
-            backlog = self._fed_samples / self.samplerate - self._done_samples / SAMPLE_RATE
+            backlog = self._fed_samples / self.samplerate - self._done_samples / SAMPLE_RATE_HZ
             if backlog > self._max_backlog_s:
                 self._max_backlog_s = backlog
             if self._inbox_samples >= self._check_samples:
@@ -275,7 +276,7 @@ class IncrementalTranscriber:
             fed_s = self._fed_samples / self.samplerate
             first = self._first_block_at
             max_backlog = self._max_backlog_s
-        done_s = self._done_samples / SAMPLE_RATE
+        done_s = self._done_samples / SAMPLE_RATE_HZ
         wall = time.monotonic() - first if first is not None else 0.0
         return IncrementalStats(
             fed_s=round(fed_s, 3),
@@ -367,16 +368,16 @@ class IncrementalTranscriber:
         n = self._pending.size
         if n == 0:
             return None
-        max_samples = int(o.max_chunk_s * SAMPLE_RATE)
+        max_samples = int(o.max_chunk_s * SAMPLE_RATE_HZ)
         if final and n <= max_samples:
             return n, False
-        min_w = math.ceil(o.min_chunk_s * SAMPLE_RATE / VAD_WINDOW)
+        min_w = math.ceil(o.min_chunk_s * SAMPLE_RATE_HZ / VAD_WINDOW)
         max_w = max_samples // VAD_WINDOW
         probs = self._probs[: max_w + 1]
         if probs.size < min_w:
             return None
         silent = probs < max(o.vad_threshold - 0.15, 0.01)
-        min_run = max(1, round(o.min_silence_s * SAMPLE_RATE / VAD_WINDOW))
+        min_run = max(1, round(o.min_silence_s * SAMPLE_RATE_HZ / VAD_WINDOW))
         best = None
         for start, end in _runs(silent):
             mid = (start + end) // 2
@@ -402,7 +403,7 @@ class IncrementalTranscriber:
         return (lo + int(np.argmin(score))) * VAD_WINDOW, True
 
     def _transcribe_chunk(self, cut: int, forced: bool) -> None:
-        start_s = self._done_samples / SAMPLE_RATE
+        start_s = self._done_samples / SAMPLE_RATE_HZ
         win = self._probs[: cut // VAD_WINDOW]
         # Skip what Silero scores as silence throughout (e.g. a long thinking pause): the
         # transcriber's own VAD would drop it anyway, after loading and padding a window.
@@ -416,23 +417,23 @@ class IncrementalTranscriber:
                 # through all its temperature fallbacks, which costs more than the chunk itself.
                 speech = np.flatnonzero(win >= self.options.vad_threshold)
                 if speech.size and win.size == cut // VAD_WINDOW:
-                    end = min(cut, (int(speech[-1]) + 1) * VAD_WINDOW + int(TRAILING_PAD_S * SAMPLE_RATE))
+                    end = min(cut, (int(speech[-1]) + 1) * VAD_WINDOW + int(TRAILING_PAD_S * SAMPLE_RATE_HZ))
             t0 = time.monotonic()
             segments = self.transcriber.transcribe_array(self._pending[:end], offset_s=start_s)
             elapsed = time.monotonic() - t0
             self._busy_s += elapsed
             if forced:
-                limit = start_s + cut / SAMPLE_RATE - FORCED_CUT_MARGIN_S
+                limit = start_s + cut / SAMPLE_RATE_HZ - FORCED_CUT_MARGIN_S
                 segments, cut = self._resume_after_last_word(segments, cut, start_s, limit)
             else:
                 segments = self._drop_edge_hallucinations(segments, win, start_s)
                 unfinished = self._unfinished_end(segments, win, start_s) if cut < self._pending.size else None
                 if unfinished is not None:
                     segments, cut = self._resume_after_last_word(segments, cut, start_s, unfinished)
-            self._segments.extend(self._clean(segments, start_s, start_s + cut / SAMPLE_RATE))
+            self._segments.extend(self._clean(segments, start_s, start_s + cut / SAMPLE_RATE_HZ))
             self._chunks += 1
-            self.chunk_bounds.append((round(start_s, 3), round(start_s + cut / SAMPLE_RATE, 3)))
-            log.debug("chunk %.1f-%.1f s transcribed in %.2f s", start_s, start_s + cut / SAMPLE_RATE, elapsed)
+            self.chunk_bounds.append((round(start_s, 3), round(start_s + cut / SAMPLE_RATE_HZ, 3)))
+            log.debug("chunk %.1f-%.1f s transcribed in %.2f s", start_s, start_s + cut / SAMPLE_RATE_HZ, elapsed)
         self._pending = self._pending[cut:]
         # A cut off the 32 ms grid shifts later scores by < 1 window: harmless for finding pauses.
         self._probs = self._probs[cut // VAD_WINDOW :]
@@ -451,17 +452,17 @@ class IncrementalTranscriber:
         if not words:
             return None
         last = words[-1]
-        lo = int((last.start - start_s + 0.5) * SAMPLE_RATE / VAD_WINDOW)
-        hi = int((last.end - start_s) * SAMPLE_RATE / VAD_WINDOW)
+        lo = int((last.start - start_s + 0.5) * SAMPLE_RATE_HZ / VAD_WINDOW)
+        hi = int((last.end - start_s) * SAMPLE_RATE_HZ / VAD_WINDOW)
         span = probs[lo:hi]
         stretched = (
             last.end - last.start >= STRETCHED_WORD_S
             and span.size > 0
             and float((span >= self.options.vad_threshold).mean()) >= 0.5
         )
-        if _ends_sentence(last.text) and not stretched:
+        if ends_sentence(last.text) and not stretched:
             return None
-        ends = [w.end for w in words[:-1] if _ends_sentence(w.text)]
+        ends = [w.end for w in words[:-1] if ends_sentence(w.text)]
         if not ends:
             return None
         log.debug("chunk ends mid-sentence (%r%s): decoding from %.2f s again", last.text,
@@ -489,7 +490,7 @@ class IncrementalTranscriber:
                 text = join_words(words)
                 kept.append(seg.model_copy(update={"end": words[-1].end, "text": text, "words": words}))
             break
-        return kept, int(round((last - start_s) * SAMPLE_RATE))
+        return kept, int(round((last - start_s) * SAMPLE_RATE_HZ))
 
     def _drop_edge_hallucinations(self, segments: list[Segment], probs: np.ndarray, start_s: float) -> list[Segment]:
         """Drop text Whisper invents over the silence that ends a chunk.
@@ -508,8 +509,8 @@ class IncrementalTranscriber:
             duration = seg.end - seg.start
             if duration > EDGE_SEGMENT_MAX_S:
                 break
-            lo = max(0, int((seg.start - start_s) * SAMPLE_RATE / VAD_WINDOW))
-            hi = max(lo + 1, math.ceil((seg.end - start_s) * SAMPLE_RATE / VAD_WINDOW))
+            lo = max(0, int((seg.start - start_s) * SAMPLE_RATE_HZ / VAD_WINDOW))
+            hi = max(lo + 1, math.ceil((seg.end - start_s) * SAMPLE_RATE_HZ / VAD_WINDOW))
             span = probs[lo:hi]
             too_fast = len(seg.text.split()) > max(3.0, MAX_WORDS_PER_S * duration)
             # Invented words are aligned right after the last real one, so a window or two of
@@ -557,52 +558,9 @@ class IncrementalTranscriber:
         )
 
 
-def _ends_sentence(word: str) -> bool:
-    return word.rstrip().rstrip("\"')]").endswith((".", "?", "!"))
-
-
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     """[start, end) index pairs of the True runs in a boolean array."""
     if mask.size == 0:
         return []
     edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
     return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist()))
-
-
-def _to_mono_float32(block: np.ndarray) -> np.ndarray:
-    a = np.asarray(block)
-    if a.ndim not in (1, 2):
-        raise ValueError(f"expected a 1-D or (frames, channels) block, got shape {a.shape}")
-    if a.dtype == np.int16:
-        f = a.astype(np.float32) / np.float32(32768.0)
-    elif a.dtype.kind in "iu":
-        f = (a / float(np.iinfo(a.dtype).max)).astype(np.float32)
-    else:
-        f = np.array(a, dtype=np.float32)  # always a copy: the caller may reuse its buffer
-    if f.ndim == 2:
-        f = np.ascontiguousarray(f[:, 0]) if f.shape[1] == 1 else f.mean(axis=1).astype(np.float32)
-    return f
-
-
-class _LinearResampler:
-    """Streaming linear-interpolation resampler (speech to Whisper's 16 kHz; no filter needed
-    for the tiny model's purposes, and it keeps feed-to-chunk cost negligible)."""
-
-    def __init__(self, src: int, dst: int) -> None:
-        self.step = src / dst  # input samples per output sample
-        self.t = 0.0  # position of the next output sample, relative to buf[0]
-        self.buf = np.zeros(0, np.float32)
-
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        buf = np.concatenate([self.buf, x]) if self.buf.size else x
-        if buf.size < 2:
-            self.buf = buf
-            return np.zeros(0, np.float32)
-        count = max(0, math.floor((buf.size - 1 - self.t) / self.step) + 1)
-        pos = self.t + self.step * np.arange(count)
-        out = np.interp(pos, np.arange(buf.size), buf).astype(np.float32)
-        nxt = self.t + self.step * count
-        keep = min(int(nxt), buf.size - 1)
-        self.buf = buf[keep:]
-        self.t = nxt - keep
-        return out

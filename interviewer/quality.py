@@ -14,6 +14,7 @@ and 0.42. The gates sit between the two groups.
 from __future__ import annotations
 
 from .models import Segment, Transcript, TranscriptQuality, Word
+from .vocabulary import is_hesitation
 
 # Below this duration-weighted avg_logprob the model was guessing at most tokens.
 MIN_AVG_LOGPROB = -0.75
@@ -44,17 +45,22 @@ def with_quality(transcript: Transcript, uncertain_below: float = 0.4) -> Transc
     return marked.model_copy(update={"quality": assess_quality(marked)})
 
 
+def _uncertain(word: Word, below: float) -> bool:
+    # Whisper is rarely sure of an "um" (p ~0.2-0.4) and an "um" carries nothing a grade could
+    # quote: hesitations are never marked, and a filler-rich answer does not look unintelligible.
+    return word.probability is not None and word.probability < below and not is_hesitation(word.text)
+
+
 def _mark(segment: Segment, below: float) -> Segment:
-    words = [
-        w.model_copy(update={"uncertain": w.probability is not None and w.probability < below}) for w in segment.words
-    ]
+    words = [w.model_copy(update={"uncertain": _uncertain(w, below)}) for w in segment.words]
     return segment.model_copy(update={"words": words})
 
 
 def assess_quality(transcript: Transcript) -> TranscriptQuality:
     """Confidence figures of an audio transcript whose words are already marked."""
     words: list[Word] = transcript.words
-    probs = [w.probability for w in words if w.probability is not None]
+    content = [w for w in words if not is_hesitation(w.text)]
+    probs = [w.probability for w in content if w.probability is not None]
     scored = [(s.avg_logprob, s.end - s.start) for s in transcript.segments if s.avg_logprob is not None]
     weight = sum(max(d, 0.01) for _, d in scored)
     avg_logprob = round(sum(lp * max(d, 0.01) for lp, d in scored) / weight, 3) if scored else None
@@ -67,7 +73,7 @@ def assess_quality(transcript: Transcript) -> TranscriptQuality:
     unclear = (
         (avg_logprob is not None and avg_logprob < MIN_AVG_LOGPROB)
         or (mean_prob is not None and mean_prob < MIN_MEAN_WORD_PROBABILITY)
-        or (words and uncertain / len(words) > MAX_UNCERTAIN_SHARE)
+        or (content and uncertain / len(content) > MAX_UNCERTAIN_SHARE)
     )
     if unclear:
         reliable = False

@@ -300,7 +300,8 @@ class SessionService:
         assert saved.transcript is not None
         question = saved.meta.question
         step("analyzing")
-        evidence = analyze(saved.transcript, question, time_budget_s=self.settings.time_budget_s)
+        # The budget is the saved question's: the one the answer was recorded against.
+        evidence = analyze(saved.transcript, question)
         self.store.save_evidence(saved, evidence)
         # The evidence-only grade is always saved first: it is the offline baseline the LLM
         # grade is checked against, and what the user keeps if the LLM fails.
@@ -335,8 +336,8 @@ class SessionService:
 
     def _meta(self, question: Question, track: Track | None, source: str, status: SessionStatus) -> SessionMeta:
         now = datetime.now(timezone.utc)
-        if self.settings.time_budget_s:
-            question = question.model_copy(update={"time_budget_s": self.settings.time_budget_s})
+        # No budget override here: the caller chose it (flag > config > the question's own) when
+        # it picked the question, and a follow-up probe keeps its shorter one.
         return SessionMeta(
             id=new_session_id(now), created_at=now, question=question, status=status,
             tool_version=__version__, track=track, source=source,  # type: ignore[arg-type]

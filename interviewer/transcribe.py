@@ -2,8 +2,10 @@
 
 ``WhisperTranscriber`` decodes a file once (``interviewer.audio``), hands the array to
 ``WhisperModel.transcribe`` with the options below, and converts the result to
-``models.Transcript``. It adds nothing to the decode path, so text, timestamps and speed are
-those of faster-whisper called directly with the same options (tests and bench check this).
+``models.Transcript``. The words are those of faster-whisper called directly with the same
+options (a test checks this); two additions guard against prompt failures: hesitations come
+from a second, filler-styled decode and are merged in where no word is, and speech the
+vocabulary prompt left without words is decoded again without it (see the constants below).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from . import audio as audio_io
 from .errors import AudioFileError, MissingDependency, TranscriptionError
-from .models import Question, Segment, Transcript, Word
+from .models import Question, Segment, Transcript, Word, join_words
 from .settings import WhisperSettings
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,18 @@ BUNDLED_MODEL = "tiny.en"
 # Fillers and domain terms: see interviewer.vocabulary. Both go into faster-whisper's
 # ``hotwords`` (put before every window and every live chunk alike); ``initial_prompt`` would
 # prime only the first 30 s window.
+
+# Fillers take a second decode. A filler-styled prompt ("Um, uh, hmm.") makes Whisper write the
+# candidate's hesitations, but on tiny.en it is unstable on long answers: it sometimes answers a
+# whole 30 s window with the prompt itself or stops early, and the speech there is lost (an
+# answer's WER went from 0.07 to 0.44). So the words come from a decode without that prompt and
+# only the hesitations of the filler-styled decode are merged in (``_merge_fillers``).
+# A vocabulary prompt can fail the same way. Speech the VAD hears but no content word covers
+# (at least this long) is decoded again without the prompt...
+LOST_SPEECH_S = 2.0
+# ...and that text replaces the gap when it has at least this many content words per second of
+# speech (normal speech is 2-3; a gap of real "um ... uh" decodes to almost nothing).
+RESTORED_WORDS_PER_S = 0.6
 
 _SPACES = re.compile(r"\s+")
 
@@ -92,13 +106,25 @@ class DecodeOptions(BaseModel):
     hotwords: str | None = Field(
         default=None,
         max_length=2000,
-        description="text put before every window (and every live chunk): vocabulary terms and the filler phrase",
+        description="text put before every window (and every live chunk): the question's vocabulary terms",
+    )
+    filler_prompt: str | None = Field(
+        default=None,
+        max_length=200,
+        description="hotwords of a second decode whose hesitations (um, uh, hmm) are merged into the words",
     )
     max_new_tokens: int | None = Field(
         default=None,
         ge=16,
         le=440,
         description="cap on the tokens decoded per window; bounds the cost of a repetition loop",
+    )
+    # Without the sampled retries tiny.en falls into repetition loops (clean-speech WER 174 %,
+    # bench/bench_asr.py); they also make two decodes of the same audio differ now and then.
+    temperatures: tuple[float, ...] = Field(
+        default=(0.0, 0.2, 0.4, 0.6, 0.8, 1.0),
+        min_length=1,
+        description="decode at the first; retry at the next when a window looks like a loop or a guess",
     )
     word_timestamps: bool = Field(default=True, description="per-word start/end times (pauses, quotes)")
     hallucination_silence_threshold: float | None = Field(
@@ -109,10 +135,13 @@ class DecodeOptions(BaseModel):
 
     @classmethod
     def from_settings(cls, settings: WhisperSettings, **overrides: Any) -> DecodeOptions:
+        from .vocabulary import FILLER_STYLE
+
+        overrides.setdefault("filler_prompt", FILLER_STYLE if settings.keep_fillers else None)
         return cls(beam_size=settings.beam_size, language=settings.language, **overrides)
 
     def transcribe_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for ``faster_whisper.WhisperModel.transcribe``."""
+        """Keyword arguments for ``faster_whisper.WhisperModel.transcribe`` (the words' decode)."""
         return {
             "beam_size": self.beam_size,
             "language": self.language,
@@ -130,6 +159,8 @@ class DecodeOptions(BaseModel):
             "hallucination_silence_threshold": self.hallucination_silence_threshold,
             "hotwords": self.hotwords or None,
             "max_new_tokens": self.max_new_tokens,
+            "temperature": list(self.temperatures),
+            # filler_prompt is ours: a second decode (WhisperTranscriber._merge_fillers)
         }
 
 
@@ -220,6 +251,11 @@ class WhisperTranscriber:
                 f"cannot load the whisper model in {self._model_ref}: {first}",
                 hint="the directory must hold a CTranslate2 model (model.bin, config.json, tokenizer.json)",
             )
+        if _looks_like_path(self._model_ref):
+            return TranscriptionError(
+                f"no whisper model folder at {self._model_ref}",
+                hint="give a folder holding a CTranslate2 model, or a size such as tiny.en (bundled) or base.en",
+            )
         if isinstance(exc, ValueError) and "Invalid model size" in str(exc):
             return TranscriptionError(
                 f"unknown whisper model '{self._model_ref}'",
@@ -275,12 +311,44 @@ class WhisperTranscriber:
         self, audio: np.ndarray, *, offset_s: float, total_s: float, progress: Progress | None, where: str
     ) -> tuple[list[Segment], str]:
         """Segments (times shifted by offset_s, clamped to the audio) and the language used."""
+        o = self.options
+        # With a second decode to come, the first counts for the first half of the progress bar.
+        first = progress if progress is None or not o.filler_prompt else (lambda d, t: progress(d / 2, t))
+        out, language = self._decode(audio, o, offset_s=offset_s, total_s=total_s, progress=first, where=where)
+        if not out or not o.word_timestamps or not (o.hotwords or o.filler_prompt):
+            return out, language
+        speech = _speech_spans(audio, o, offset_s)
+        if o.hotwords:
+            out = self._restore_lost_speech(audio, out, speech, offset_s=offset_s, total_s=total_s, where=where)
+        if o.filler_prompt:
+            second = None if progress is None else (lambda d, t: progress(t / 2 + d / 2, t))
+            # The terms stay in front: Whisper copies the style of a prompt that reads like speech.
+            # No sampled retries: they make the fillers differ from run to run, and a window the
+            # styled decode gets wrong only costs fillers (its words are never used).
+            hotwords = " ".join(p for p in (o.hotwords, o.filler_prompt) if p)
+            styled = o.model_copy(update={"hotwords": hotwords, "temperatures": (o.temperatures[0],)})
+            heard, _ = self._decode(audio, styled, offset_s=offset_s, total_s=total_s, progress=second, where=where)
+            out = _merge_fillers(out, heard, speech)
+        if progress is not None:
+            progress(total_s, total_s)
+        return out, language
+
+    def _decode(
+        self,
+        audio: np.ndarray,
+        options: DecodeOptions,
+        *,
+        offset_s: float,
+        total_s: float,
+        progress: Progress | None,
+        where: str,
+    ) -> tuple[list[Segment], str]:
         model = self.load()
         try:
-            raw, info = model.transcribe(audio, **self.options.transcribe_kwargs())
+            raw, info = model.transcribe(audio, **options.transcribe_kwargs())
         except Exception as exc:  # noqa: BLE001
             raise TranscriptionError(f"transcription of {where} failed: {_first_line(exc)}") from exc
-        if self.options.vad_filter and info.duration_after_vad <= 0:
+        if options.vad_filter and info.duration_after_vad <= 0:
             log.info("%s: VAD found no speech", where)
             return [], info.language
         if progress is not None:
@@ -292,9 +360,136 @@ class WhisperTranscriber:
                 out.append(converted)
             if progress is not None:
                 progress(_clamp(seg.end, total_s), total_s)
-        if progress is not None:
-            progress(total_s, total_s)
         return out, info.language
+
+    def _restore_lost_speech(
+        self,
+        audio: np.ndarray,
+        segments: list[Segment],
+        speech: list[tuple[float, float]],
+        *,
+        offset_s: float,
+        total_s: float,
+        where: str,
+    ) -> list[Segment]:
+        """Decode again, without the hotwords prompt, speech that no content word covers.
+
+        Times here are the answer's (offset_s included); the audio array starts at offset_s.
+        """
+        from .vocabulary import is_hesitation
+
+        plain = self.options.model_copy(update={"hotwords": None})
+        covered = sorted((w.start, w.end) for s in segments for w in s.words if not is_hesitation(w.text))
+        end = offset_s + total_s
+        edges = [offset_s, *(t for span in covered for t in span), end]
+        restored: list[tuple[float, float, list[Segment]]] = []
+        for a, b in zip(edges[::2], edges[1::2]):
+            heard = sum(max(0.0, min(b, e) - max(a, s)) for s, e in speech)
+            if heard < LOST_SPEECH_S:
+                continue
+            lo, hi = max(offset_s, a - 0.1), min(end, b + 0.1)
+            piece = audio[round((lo - offset_s) * audio_io.SAMPLE_RATE_HZ) : round((hi - offset_s) * audio_io.SAMPLE_RATE_HZ)]
+            again, _ = self._decode(piece, plain, offset_s=lo, total_s=hi - lo, progress=None, where=where)
+            again = _words_within(again, a, b)
+            words = [w for s in again for w in s.words if not is_hesitation(w.text)]
+            log.info("%s: %.1f s of speech between %.1f and %.1f s had no words; decoded again: %d words", where, heard, a, b, len(words))
+            if len(words) >= max(3, RESTORED_WORDS_PER_S * heard):
+                restored.append((a, b, again))
+        if not restored:
+            return segments
+        kept = segments
+        for a, b, _ in restored:
+            kept = _words_within(kept, a, b, inside=False)
+        kept.extend(s for _, _, again in restored for s in again)
+        return sorted(kept, key=lambda s: s.start)
+
+
+def _merge_fillers(segments: list[Segment], styled: list[Segment], speech: list[tuple[float, float]]) -> list[Segment]:
+    """``segments`` with the hesitations the filler-styled decode heard between the same words.
+
+    The two word sequences are aligned as text, not by time: a plain decode stretches a word's
+    timestamps over the "um" beside it. A hesitation is added where the styled decode has it and
+    the plain one has nothing between the same neighbours; inside speech the VAD hears (not room
+    noise after the answer); never where the styled decode disagrees on the words around it.
+    """
+    from difflib import SequenceMatcher
+
+    from .vocabulary import is_hesitation
+
+    plain = [(i, w) for i, s in enumerate(segments) for w in s.words]
+    other = [w for s in styled for w in s.words]
+    matcher = SequenceMatcher(a=[_key(w) for _, w in plain], b=[_key(w) for w in other], autojunk=False)
+    before: dict[int, list[Word]] = {}  # plain word index -> hesitations said just before it
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op != "insert":
+            continue
+        lo = plain[i1 - 1][1].end if i1 > 0 else 0.0
+        hi = plain[i1][1].start if i1 < len(plain) else float("inf")
+        for filler in other[j1:j2]:
+            mid = (filler.start + filler.end) / 2
+            if not is_hesitation(filler.text) or not any(a <= mid <= b for a, b in speech):
+                continue
+            start = min(max(filler.start, lo), hi)
+            end = min(max(filler.end, start), hi)
+            before.setdefault(i1, []).append(filler.model_copy(update={"start": start, "end": end}))
+            lo = end
+    if not before:
+        return segments
+    for k, fillers in before.items():
+        nxt = plain[k][1].text.strip() if k < len(plain) else ""
+        if nxt[:1].isupper() and not re.match(r"I\b", nxt):
+            # "question. Um, They had" reads wrong: the plain decode began a sentence there.
+            last = fillers[-1]
+            fillers[-1] = last.model_copy(update={"text": last.text.rstrip(",") + ("" if last.text.rstrip(",").endswith(".") else ".")})
+    words_of: list[list[Word]] = [[] for _ in segments]
+    for k, (i, word) in enumerate(plain):
+        # A hesitation between two segments ends the earlier one ("... season. Um,").
+        words_of[plain[k - 1][0] if k else i].extend(before.get(k, []))
+        words_of[i].append(word)
+    words_of[plain[-1][0]].extend(before.get(len(plain), []))
+    out = []
+    for seg, words in zip(segments, words_of):
+        if len(words) != len(seg.words):
+            update = {"words": words, "text": normalize_text(join_words(words)), "end": max(seg.end, words[-1].end)}
+            seg = seg.model_copy(update=update)
+        out.append(seg)
+    return out
+
+
+def _key(word: Word) -> str:
+    return re.sub(r"[^\w']", "", word.text.lower())
+
+
+def _words_within(segments: list[Segment], a: float, b: float, *, inside: bool = True) -> list[Segment]:
+    """The segments keeping only words whose middle is inside [a, b] (or outside, inside=False).
+
+    A segment cut in two by the span becomes two segments, so segments stay in time order.
+    """
+    out: list[Segment] = []
+    for seg in segments:
+        runs: list[list[Word]] = [[]]
+        for w in seg.words:
+            if (a <= (w.start + w.end) / 2 <= b) == inside:
+                runs[-1].append(w)
+            elif runs[-1]:
+                runs.append([])
+        runs = [r for r in runs if r]
+        if len(runs) == 1 and len(runs[0]) == len(seg.words):
+            out.append(seg)
+            continue
+        for words in runs:
+            update = {"words": words, "text": normalize_text(join_words(words)), "start": words[0].start, "end": words[-1].end}
+            out.append(seg.model_copy(update=update))
+    return out
+
+
+def _speech_spans(audio: np.ndarray, options: DecodeOptions, offset_s: float) -> list[tuple[float, float]]:
+    """Where Silero VAD hears speech, in the answer's seconds (the same VAD settings as decoding)."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    vad = VadOptions(threshold=options.vad_threshold, min_silence_duration_ms=options.vad_min_silence_ms, speech_pad_ms=100)
+    rate = audio_io.SAMPLE_RATE_HZ
+    return [(offset_s + t["start"] / rate, offset_s + t["end"] / rate) for t in get_speech_timestamps(audio, vad)]
 
 
 def _guarded(segments: Iterable[Any], where: str) -> Iterable[Any]:
@@ -308,6 +503,11 @@ def _guarded(segments: Iterable[Any], where: str) -> Iterable[Any]:
         except Exception as exc:  # noqa: BLE001
             raise TranscriptionError(f"transcription of {where} failed: {_first_line(exc)}") from exc
         yield seg
+
+
+def _looks_like_path(name: str) -> bool:
+    # Model names are "tiny.en" or "org/name" (a hub id); anything else with a slash is a folder.
+    return name.startswith((".", "~", "/")) or "\\" in name or name.count("/") > 1
 
 
 def _first_line(exc: BaseException) -> str:
@@ -324,7 +524,7 @@ def hotwords_for(settings: WhisperSettings, question: Question | None) -> str | 
     from .vocabulary import Glossary, build_hotwords
 
     terms = Glossary.load().terms_for(question) if settings.vocabulary else []
-    return build_hotwords(terms, fillers=settings.keep_fillers, term_tokens=settings.vocabulary_tokens)
+    return build_hotwords(terms, fillers=False, term_tokens=settings.vocabulary_tokens)
 
 
 def _segment(seg: Any, offset: float, total: float) -> Segment:

@@ -38,6 +38,17 @@ DEFAULT_TERM_TOKENS = 120
 
 TokenCounter = Callable[[str], int]
 
+# A hesitation as Whisper spells it ("Um,", "uhh", "Hmm."); its named group is the filler's name.
+HESITATION = re.compile(
+    r"(?P<uhm>u+h+m+)|(?P<um>u+m+)|(?P<uh>u+h+)|(?P<erm>e+r+m+)|(?P<er>e+r+)|(?P<hmm>h+m+)|(?P<mhm>m+h+m+)"
+)
+
+
+def is_hesitation(word: str) -> bool:
+    """Whether one transcribed word is a hesitation sound, not a word with content."""
+    bare = word.strip().strip(".,!?;:-\"'").lower()
+    return bool(bare) and HESITATION.fullmatch(bare) is not None
+
 _TOPIC = re.compile(r"^##\s*([^:]+?)\s*(?::\s*(.*))?$")
 _WORD = re.compile(r"[a-z0-9][a-z0-9/\-]*")
 

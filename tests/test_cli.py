@@ -217,3 +217,15 @@ def test_index_rows_match_folders(answer_txt: Path, isolated_home: Path) -> None
     db = sqlite3.connect(isolated_home / "recordings" / "index.sqlite")
     (sid,) = db.execute("SELECT id FROM sessions").fetchone()
     assert (isolated_home / "recordings" / sid / "session.json").is_file()
+
+
+def test_budget_flag_beats_the_config_file_and_the_evidence_uses_it(answer_txt: Path, isolated_home: Path) -> None:
+    """One owner of the budget: chosen with the question (flag > config > the question's own),
+    saved with it, and the analysis measures time against that same number."""
+    (isolated_home / "config.toml").write_text("time_budget_s = 600\n")
+    flagged = json.loads(run("grade", str(answer_txt), "-i", "sd-ads-ranking-100k", "--budget", "300", "--json").stdout)
+    assert flagged["question"]["time_budget_s"] == 300
+    assert flagged["evidence"]["delivery"]["time_budget_s"] == 300
+    configured = json.loads(run("grade", str(answer_txt), "-i", "sd-ads-ranking-100k", "--json").stdout)
+    assert configured["question"]["time_budget_s"] == 600
+    assert configured["evidence"]["delivery"]["time_budget_s"] == 600

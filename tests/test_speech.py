@@ -31,9 +31,9 @@ from interviewer.speech.tts import (
     TextOnlySpeaker,
     decode_wav,
     make_speaker,
-    resample,
     system_backend,
 )
+from interviewer.audio import resample
 
 from pulse import PulseServer, pulse_server  # noqa: F401 - fixture
 

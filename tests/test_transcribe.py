@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import yaml
 
-from interviewer.audio import SAMPLE_RATE, load_audio
+from interviewer.audio import SAMPLE_RATE_HZ, load_audio
 from interviewer.errors import AudioFileError, MissingDependency, TranscriptionError
 from interviewer.models import Transcript
 from interviewer.settings import WhisperSettings
@@ -103,7 +103,8 @@ def test_other_formats_decode(transcriber, name):
 
 
 def test_same_output_as_faster_whisper_direct(transcriber, short):
-    """The wrapper adds nothing: faster-whisper on the file path with the same options agrees."""
+    """The words' decode adds nothing: faster-whisper on the file with the same options agrees
+    (this clip has no hesitation for the filler decode to merge in)."""
     model = transcriber.load()
     segments, info = model.transcribe(str(DATA / "short.flac"), **transcriber.options.transcribe_kwargs())
     segments = list(segments)
@@ -147,7 +148,7 @@ def test_transcribe_array_shifts_timestamps(transcriber, short):
 
 
 def test_transcribe_array_silence_is_empty_not_an_error(transcriber):
-    assert transcriber.transcribe_array(np.zeros(SAMPLE_RATE * 2, np.float32), offset_s=5) == []
+    assert transcriber.transcribe_array(np.zeros(SAMPLE_RATE_HZ * 2, np.float32), offset_s=5) == []
     noise = load_audio(DATA / "low_noise.flac")  # above the level gate; VAD finds no speech
     assert transcriber.transcribe_array(noise) == []
     assert transcriber.transcribe_array(np.zeros(0, np.float32)) == []
@@ -216,6 +217,10 @@ def test_model_load_errors(tmp_path):
     with pytest.raises(TranscriptionError, match="cannot load the whisper model in") as info:
         WhisperTranscriber(WhisperSettings(model=str(tmp_path))).load()
     assert "\n" not in str(info.value)
+    for missing in (str(tmp_path / "no-such-model"), "./models/small", "~/nowhere/model"):
+        with pytest.raises(TranscriptionError, match="no whisper model folder at") as info:
+            WhisperTranscriber(WhisperSettings(model=missing)).load()
+        assert "Repo id" not in str(info.value) and "\n" not in str(info.value)
 
 
 def test_missing_faster_whisper_names_the_install(monkeypatch):
@@ -234,3 +239,78 @@ def test_decode_options():
     assert kw["vad_parameters"]["min_silence_duration_ms"] == 500
     with pytest.raises(ValueError):
         DecodeOptions(beam=3)  # extra="forbid"
+
+
+# --- prompt failures: fillers merged from their own decode, lost speech decoded again --------
+
+from interviewer.models import Segment, Word  # noqa: E402
+from interviewer.transcribe import _merge_fillers  # noqa: E402
+
+
+def _seg(*words: tuple[str, float, float]) -> Segment:
+    ws = [Word(text=t, start=a, end=b, probability=0.9) for t, a, b in words]
+    return Segment(start=ws[0].start, end=ws[-1].end, text="".join(w.text for w in ws).strip(), words=ws)
+
+
+def test_fillers_are_merged_where_the_styled_decode_heard_them_between_the_same_words():
+    words = [_seg((" I", 1.0, 1.2), (" built", 1.2, 2.6), (" it.", 2.6, 3.2))]  # "built" stretched over the "um"
+    styled = [
+        _seg((" I", 1.0, 1.1), (" uh", 1.15, 1.3), (" built", 1.3, 1.6)),
+        _seg((" so", 1.7, 1.8), (" Um,", 2.0, 2.3), (" it.", 2.6, 3.2)),  # "so" is content: not the filler pass's to add
+        _seg((" Mhm.", 9.0, 9.3)),  # after the answer, in room noise: not speech
+    ]
+    merged = _merge_fillers(words, styled, speech=[(0.9, 3.5)])
+    assert merged[0].text == "I uh built Um, it."
+    assert [w.text for w in merged[0].words] == [" I", " uh", " built", " Um,", " it."]
+    starts = [w.start for w in merged[0].words]
+    assert starts == sorted(starts)
+    assert _merge_fillers(words, [], speech=[(0.9, 3.5)]) == words
+    # Where the styled decode heard other words ("I'm" for "Um"), the plain words stand alone.
+    assert _merge_fillers(words, [_seg((" Um", 1.0, 1.2), (" built", 1.2, 2.6))], speech=[(0.9, 3.5)]) == words
+
+
+def test_filler_decode_keeps_words_of_the_plain_decode(transcriber):
+    """On the disfluent clips the words are the plain decode's; only hesitations are added."""
+    from interviewer.vocabulary import is_hesitation
+
+    plain = WhisperTranscriber(WhisperSettings(keep_fillers=False, vocabulary=False))
+    plain._shared = transcriber._shared
+    path = DATA / "asr" / "fill_t1.piper.ogg"
+    with_fillers = transcriber.transcribe(path)
+    without = plain.transcribe(path)
+    assert [w.text for w in with_fillers.words if not is_hesitation(w.text)] == [w.text for w in without.words]
+    assert any(is_hesitation(w.text) for w in with_fillers.words)
+
+
+def test_speech_left_without_words_is_decoded_again(transcriber):
+    """A prompt that loses a stretch of speech (tiny.en sometimes answers a 30 s window with the
+    prompt itself): the stretch is decoded again without it."""
+    from interviewer.bank import load_bank
+    from interviewer.transcribe import _speech_spans
+
+    audio = load_audio(DATA / "long" / "answer_75s.ogg")[: 40 * SAMPLE_RATE_HZ]
+    biased = transcriber.for_question(load_bank().get("sd-ads-ranking-100k"))
+    assert biased.options.hotwords
+    full, _ = biased._decode(audio, biased.options, offset_s=0.0, total_s=40.0, progress=None, where="test")
+    from interviewer.transcribe import _words_within
+
+    damaged = _words_within(full, 12.0, 30.0, inside=False)
+    assert not any(12 <= w.start <= 30 for s in damaged for w in s.words)
+    speech = _speech_spans(audio, biased.options, 0.0)
+    repaired = biased._restore_lost_speech(audio, damaged, speech, offset_s=0.0, total_s=40.0, where="test")
+    text = " ".join(s.text for s in repaired)
+    assert wer(" ".join(s.text for s in full), text) <= 0.1, text
+    starts = [w.start for s in repaired for w in s.words]
+    assert starts == sorted(starts) and any(12 <= t <= 30 for t in starts)
+
+
+@pytest.mark.slow
+def test_a_long_answer_loses_no_window(transcriber):
+    """100 s: the committed 76 s answer and 25 s of room noise. With the filler prompt on the
+    words' decode, tiny.en answered the 30-59 s window with "Uh, uh, hmm." (WER 0.44)."""
+    audio = load_audio(DATA / "long" / "answer_75s.ogg")
+    noise = (np.random.default_rng(5).standard_normal(25 * SAMPLE_RATE_HZ) * 10 ** (-62 / 20)).astype(np.float32)
+    segments = transcriber.transcribe_array(np.concatenate([audio, noise]))
+    text = " ".join(s.text for s in segments)
+    said = (DATA / "long" / "answer_75s.txt").read_text(encoding="utf-8")
+    assert wer(said, text) <= 0.1, text

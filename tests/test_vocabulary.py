@@ -18,7 +18,7 @@ from interviewer.transcribe import WhisperTranscriber
 from interviewer.vocabulary import FILLER_STYLE, Glossary, approx_tokens, build_hotwords, parse_glossary
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
-from asr_scoring import filler_counts, term_counts  # noqa: E402
+from asr_scoring import filler_counts, term_counts, wer  # noqa: E402
 
 ASR = Path(__file__).parent / "data" / "asr"
 SCRIPTS = yaml.safe_load((ASR / "scripts.yaml").read_text(encoding="utf-8"))
@@ -73,9 +73,13 @@ def test_settings_turn_fillers_and_vocabulary_off():
     q = load_bank().get("sd-ads-ranking-100k")
     base = WhisperTranscriber(WhisperSettings(keep_fillers=False, vocabulary=False))
     assert base.for_question(q).options.hotwords is None
+    assert base.for_question(q).options.filler_prompt is None
     on = WhisperTranscriber(WhisperSettings())
     assert "NDCG" in on.for_question(q).options.hotwords
-    assert on.for_question(None).options.hotwords == FILLER_STYLE
+    # The words' decode carries only the terms; the filler style has its own decode.
+    assert FILLER_STYLE not in on.for_question(q).options.hotwords
+    assert on.for_question(None).options.hotwords is None
+    assert on.for_question(q).options.filler_prompt == FILLER_STYLE
 
 
 # --- real audio ---------------------------------------------------------------------------------
@@ -131,7 +135,10 @@ def test_live_chunks_get_the_same_decode_as_batch(transcriber):
     segments = t.transcribe_array(load_audio(ASR / "ml_t1.piper.ogg"), offset_s=30.0)
     live = join_words([w for s in segments for w in s.words])
     batch = t.transcribe(ASR / "ml_t1.piper.ogg")
-    assert live == join_words(batch.words)
+    # Equal but for the sampled retries faster-whisper makes on a doubtful window, which can
+    # differ from one decode of the same audio to the next.
+    errors, said = wer(join_words(batch.words), live)
+    assert errors <= 0.05 * said, (live, join_words(batch.words))
     assert segments[0].start >= 30.0
 
 

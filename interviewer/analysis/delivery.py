@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from interviewer.models import DeliveryEvidence, Pause, Transcript
+from interviewer.vocabulary import HESITATION
 
 from .document import AnalyzerOptions, Document
 
@@ -31,10 +32,7 @@ _FILLER_NAMES = (
     "um", "uh", "uhm", "er", "erm", "hmm", "like", "you know", "kind of", "sort of", "i mean",
     "basically", "actually", "literally", "right?", "so yeah",
 )  # fmt: skip
-_HESITATION = re.compile(
-    r"(?P<uhm>u+h+m+)|(?P<um>u+m+)|(?P<uh>u+h+)|(?P<erm>e+r+m+)|(?P<er>e+r+)|(?P<hmm>h+m+)"
-)
-_HESITATION_FIRST = frozenset("ueh")
+_HESITATION_FIRST = frozenset("ueh")  # "mhm" is a backchannel, not counted
 _FILLER_FIRST = frozenset("basically actually literally right like you kind sort i so i'm".split())
 # Words that can follow a filler "so" but not the adjective "so" of "I'm so glad".
 _AFTER_FILLER_SO = frozenset(
@@ -58,7 +56,7 @@ def _filler_at(doc: Document, k: int) -> tuple[str, int] | None:
     end = doc.tok_ends[k]
     if tok == "i'm":
         return ("um", end) if heard_as_um(doc, k) else None
-    if tok[0] in _HESITATION_FIRST and len(tok) <= 6 and (m := _HESITATION.fullmatch(tok)):
+    if tok[0] in _HESITATION_FIRST and len(tok) <= 6 and (m := HESITATION.fullmatch(tok)):
         return m.lastgroup or tok, end
     if tok in ("basically", "actually", "literally"):
         return tok, end

@@ -224,6 +224,13 @@ def build_document(transcript: Transcript, max_quote: int = 280) -> Document:
                 toks, tok_starts, tok_ends, to_grader)  # fmt: skip
 
 
+def ends_sentence(text: str) -> bool:
+    """Whether ``text`` (a word, a chunk, an answer) ends a sentence: . ! or ?, not a trailing
+    "..." (Whisper's mark for speech that trails off) or a comma or dash."""
+    text = text.rstrip().rstrip("\"')]")
+    return bool(text) and text[-1] in ".!?" and not text.endswith(("...", "\u2026"))
+
+
 def split_sentences(text: str) -> tuple[list[int], list[int]]:
     starts: list[int] = []
     ends: list[int] = []

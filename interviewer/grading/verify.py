@@ -25,6 +25,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+from ..analysis.document import ends_sentence
 from ..models import CriterionGrade, Evidence, Grade, SignalCoverage, Track, Transcript
 from ..rubric import Checks, Rubric
 
@@ -460,10 +461,7 @@ def _weight(rubric: Rubric, criterion: str, track: Track | None) -> float:
 
 def ends_mid_sentence(transcript: Transcript) -> bool:
     """The answer's last words do not end a sentence (no . ! ? at the end, or a trailing ...)."""
-    text = transcript.text.rstrip().rstrip("\"')]")
-    if not text:
-        return False
-    return text.endswith(("...", "\u2026", ",", "-", "\u2014")) or text[-1] not in ".!?"
+    return bool(transcript.text.strip()) and not ends_sentence(transcript.text)
 
 
 # --- injection ---------------------------------------------------------------------------------

@@ -67,29 +67,6 @@ class TextOnlySpeaker:
 
 
 
-def to_mono_float(audio: np.ndarray) -> np.ndarray:
-    import numpy as np
-
-    a = np.asarray(audio)
-    if a.dtype == np.int16:
-        a = a.astype(np.float32) / 32768.0
-    a = a.astype(np.float32, copy=False)
-    if a.ndim == 2:
-        a = a.mean(axis=1)
-    return np.ascontiguousarray(a.reshape(-1))
-
-
-def resample(audio: np.ndarray, src_rate: int, dst_rate: int) -> np.ndarray:
-    """Linear-interpolation resampling: plenty for a spoken prompt."""
-    import numpy as np
-
-    if src_rate == dst_rate or audio.size == 0:
-        return audio
-    n = int(round(audio.size * dst_rate / src_rate))
-    x = np.linspace(0, audio.size - 1, n)
-    return np.interp(x, np.arange(audio.size), audio).astype(np.float32)
-
-
 class _Feeder:
     """What the output callback plays: queued audio, then silence while the next sentence is
     still being synthesised. The device never runs dry, so ALSA never reports an underrun (the
@@ -142,7 +119,9 @@ def play(chunks: Iterable[tuple[np.ndarray, int]], device: DeviceInfo | str | in
     out_rate = 0
     try:
         for audio, rate in chunks:
-            mono = to_mono_float(audio)
+            from ..audio import resample, to_mono_float32  # numpy: not at import (`--help` stays fast)
+
+            mono = to_mono_float32(audio)
             if stream is None:
                 stream, out_rate = _open_output(sd, info, rate, feeder.callback)
                 feeder.put(resample(mono, rate, out_rate))
@@ -239,7 +218,9 @@ class AudioSpeaker:
         if not parts:
             return np.zeros(0, dtype=np.float32), 22050
         rate = parts[0][1]
-        return np.concatenate([resample(to_mono_float(a), r, rate) for a, r in parts]), rate
+        from ..audio import resample, to_mono_float32
+
+        return np.concatenate([resample(to_mono_float32(a), r, rate) for a, r in parts]), rate
 
     def say(self, text: str) -> None:
         if not text.strip():
