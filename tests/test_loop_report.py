@@ -24,6 +24,7 @@ from interviewer.store import Store
 
 sys.path.insert(0, str(Path(__file__).parent))
 from review_store import Built, build_store  # noqa: E402
+import headless  # noqa: E402 - load and screenshot, as the README's picture
 from test_report_html import _requests, browser  # noqa: E402,F401 - fixture: headless Chromium
 
 
@@ -200,10 +201,8 @@ def test_loop_page_in_a_browser(store: Store, built: Built, browser, tmp_path: P
         assert scroll <= inner, f"horizontal scrolling at {width} px"
         assert [u for u in _requests(browser) if not u.startswith("file://")] == []
         assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
-        height = browser.execute_script("return document.documentElement.scrollHeight")
-        browser.set_window_size(width, min(int(height) + 40, 6000))
-        shot = tmp_path / f"loop-{width}.png"
-        assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
+        shot = headless.screenshot(browser, tmp_path / f"loop-{width}.png", width)
+        assert shot.stat().st_size > 10_000
     sid = built.loop.items[0].session_id
     link = browser.find_element(By.CSS_SELECTOR, f'li[data-session="{sid}"] a')
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", link)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -21,9 +21,12 @@ from interviewer.cli import app
 from interviewer.report import build_session_view
 from interviewer.store import Store
 
+sys.path.insert(0, str(Path(__file__).parent))
+import headless  # noqa: E402 - the browser code path tools/screenshot_report.py shares
+
 DATA = Path(__file__).parent / "data"
+ROOT = Path(__file__).resolve().parents[1]
 CLIPS = yaml.safe_load((DATA / "clips.yaml").read_text())
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 
 
 def run(*args: str):  # type: ignore[no-untyped-def]
@@ -122,42 +125,21 @@ def test_pasted_transcript_report_has_no_player_but_all_findings(tmp_path: Path)
 
 @pytest.fixture(scope="module")
 def browser():  # type: ignore[no-untyped-def]
-    if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
-        pytest.skip("needs Debian chromium and chromium-driver (scripts/install-system-deps.sh --test)")
-    webdriver = pytest.importorskip("selenium.webdriver", reason="needs selenium (pip install -e '.[test]')")
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--no-first-run", "--mute-audio",
-                "--autoplay-policy=no-user-gesture-required", "--hide-scrollbars"):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    reason = headless.missing()
+    if reason:
+        pytest.skip(reason)
+    driver = headless.start_chromium()
     try:
         yield driver
     finally:
         driver.quit()
 
 
-def _requests(driver) -> list[str]:  # type: ignore[no-untyped-def]
-    urls = []
-    for entry in driver.get_log("performance"):
-        msg = json.loads(entry["message"])["message"]
-        if msg["method"] == "Network.requestWillBeSent":
-            urls.append(msg["params"]["request"]["url"])
-    return urls
+_requests = headless.requests  # the other browser tests import it from here, with the fixture
 
 
-def _load(driver, page: Path, width: int):  # type: ignore[no-untyped-def]
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    driver.set_window_size(width, 1000)
-    driver.get_log("performance")  # drop what came before
-    driver.get(page.as_uri())
-    WebDriverWait(driver, 20).until(lambda d: d.execute_script("return document.getElementById('audio').readyState") >= 1)
-    return WebDriverWait
+def _load(driver, page: Path, width: int, fragment: str = ""):  # type: ignore[no-untyped-def]
+    return headless.load_page(driver, page, width, fragment=fragment)
 
 
 def _click_and_read(driver, element) -> float:  # type: ignore[no-untyped-def]
@@ -209,8 +191,22 @@ def test_page_fits_the_width_and_is_screenshotted(graded: dict, browser, tmp_pat
     _load(browser, graded["page"], width)
     inner, scroll = browser.execute_script("return [window.innerWidth, document.documentElement.scrollWidth]")
     assert scroll <= inner, f"horizontal scrolling at {width} px"
-    height = browser.execute_script("return document.documentElement.scrollHeight")
-    browser.set_window_size(width, min(int(height) + 40, 6000))
-    shot = tmp_path / f"report-{width}.png"
-    assert browser.save_screenshot(str(shot))
-    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
+    shot = headless.screenshot(browser, tmp_path / f"report-{width}.png", width)
+    assert headless.png_size(shot)[0] == width and shot.stat().st_size > 10_000
+
+
+def test_the_readme_picture_comes_from_this_code_path(graded: dict, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """tools/screenshot_report.py makes docs/report.png with `capture` (tests/headless.py underneath):
+    it works on a real clip's page, and the picture is 1280 px wide and small enough for the README."""
+    from selenium.webdriver.common.by import By
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    import screenshot_report
+
+    shot = screenshot_report.capture(browser, graded["page"], tmp_path / "report.png")
+    assert headless.png_size(shot) == (screenshot_report.WIDTH, screenshot_report.HEIGHT) == (1280, 1000)
+    assert 10_000 < shot.stat().st_size < screenshot_report.LIMIT_BYTES
+    assert browser.find_elements(By.CSS_SELECTOR, ".transcript .w.now"), "the moment's word is lit in the picture"
+    readme = ROOT / "docs" / "report.png"
+    assert headless.png_size(readme)[0] == 1280 and readme.stat().st_size < screenshot_report.LIMIT_BYTES
+    assert "](docs/report.png)" in (ROOT / "README.md").read_text(encoding="utf-8")
