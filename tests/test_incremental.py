@@ -4,6 +4,7 @@ model, that feeding a spoken answer block by block gives the batch transcript.""
 from __future__ import annotations
 
 import re
+import sys
 import threading
 import time
 from pathlib import Path
@@ -345,3 +346,31 @@ def test_real_model_incremental_matches_batch(clip: np.ndarray) -> None:
     assert transcript.model and "tiny.en" in transcript.model
     # The speech was transcribed while "recording"; what is left after stop is room noise.
     assert left < 15, left
+
+
+@pytest.mark.slow
+def test_human_speech_with_pauses_loses_no_word_at_a_seam() -> None:
+    """A human reading (LibriVox, public domain) with mid-sentence pauses inserted at word
+    boundaries, fed as a live session feeds it: no word of the batch transcript is missing near
+    a chunk seam, nothing is doubled there, and live is no worse than batch against the script."""
+    jiwer = pytest.importorskip("jiwer")
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    from bench_seams import compare, feed_paced
+
+    from interviewer.audio import load_audio
+    from interviewer.settings import WhisperSettings
+    from interviewer.transcribe import WhisperTranscriber
+
+    audio = load_audio(LONG / "human_pauses.ogg")
+    transcriber = WhisperTranscriber(WhisperSettings())
+    batch = [w for s in transcriber.transcribe_array(audio) for w in s.words]
+    inc = IncrementalTranscriber(transcriber)
+    feed_paced(inc, audio)
+    live = inc.finish()
+    seams = [hi for _, hi in inc.chunk_bounds[:-1]]
+    assert len(seams) >= 2
+    missing, _, doubled, _ = compare(batch, live.words, seams)
+    assert missing == [] and doubled == [], (missing, doubled)
+    said = _norm((LONG / "human_pauses.txt").read_text(encoding="utf-8"))
+    batch_text = _norm(" ".join(w.text for w in batch))
+    assert jiwer.wer(said, _norm(live.text)) <= jiwer.wer(said, batch_text) + 0.03
