@@ -120,6 +120,41 @@ def test_loop_page_has_every_round_and_links_every_session(store: Store, built: 
     assert fu.reason in text
 
 
+def _up_links(html: str) -> dict[str, str]:
+    return dict(re.findall(r'<a id="(loop-link|parent-link)" href="([^"]+)"', html))
+
+
+def test_session_pages_link_back_to_their_loop_and_followed_answer(store: Store, built: Built, tmp_path: Path) -> None:
+    state = built.loop
+    loop_page = default_loop_page(store.root, state.id).resolve()
+    item = state.items[1]
+    fu = item.follow_ups[0]  # type: ignore[index]
+    for sid, parent in [(item.session_id, None), (fu.session_id, item.session_id),
+                        (built.kept, item.session_id)]:  # the interrupted follow-up too
+        page = store.root / sid / "report.html"  # type: ignore[operator]
+        links = _up_links(page.read_text())
+        # Relative, so the folder can move as a whole; they open the pages where they sit by default.
+        assert not links["loop-link"].startswith("/") and links["loop-link"] == f"../loops/{state.id}.html"
+        assert (page.parent / links["loop-link"]).resolve() == loop_page and loop_page.is_file()
+        if parent is None:
+            assert "parent-link" not in links
+        else:
+            assert links["parent-link"] == f"../{parent}/report.html"
+            target = (page.parent / links["parent-link"]).resolve()
+            assert target.is_file() and f"session {parent}" in target.read_text()
+    # A page written elsewhere still points at the loop's page where it sits.
+    out = tmp_path / "share" / "fu.html"
+    result = CliRunner().invoke(app, ["report", fu.session_id, "-o", str(out), "--no-embed"])  # type: ignore[list-item]
+    assert result.exit_code == 0, result.output
+    links = _up_links(out.read_text())
+    assert (out.parent / links["loop-link"]).resolve() == loop_page
+    assert (out.parent / links["parent-link"]).resolve() == (store.root / item.session_id / "report.html").resolve()  # type: ignore[operator]
+    # An answer outside any loop has neither.
+    result = CliRunner().invoke(app, ["report", built.graded, "-o", str(tmp_path / "alone.html")])
+    assert result.exit_code == 0 and _up_links((tmp_path / "alone.html").read_text()) == {}
+    assert "mock loop" not in (tmp_path / "alone.html").read_text()
+
+
 def test_markdown_renders_the_same_view_with_working_links(store: Store, built: Built) -> None:
     md_path = report_path(store.root, built.loop.id)
     md = md_path.read_text()
@@ -209,3 +244,7 @@ def test_loop_page_in_a_browser(store: Store, built: Built, browser, tmp_path: P
     link.click()
     assert browser.current_url == (store.root / sid / "report.html").resolve().as_uri()  # type: ignore[operator]
     assert sid in browser.find_element(By.TAG_NAME, "body").text
+    # ... and that page leads back up to the loop's.
+    back = browser.find_element(By.ID, "loop-link")
+    back.click()
+    assert browser.current_url == page.resolve().as_uri()

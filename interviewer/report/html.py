@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from rich.style import Style
@@ -118,13 +119,43 @@ def _timeline(view: SessionView) -> dict | None:
     }
 
 
-def render_session_html(view: SessionView, audio_src: str | None) -> str:
-    """The page for ``view``; ``audio_src`` is a data: URI, a file name beside the page, or None."""
+class SessionLinks(NamedTuple):
+    """Where the session page points up to, relative to the page; None: no such page to link."""
+
+    loop: str | None = None
+    parent: str | None = None
+
+
+def session_links(saved: SavedSession, output: Path) -> SessionLinks:
+    """Links from a session page written at ``output`` to its mock loop's page and, for a follow-up,
+    to the page of the answer it followed, where those sit by default (``loops/<loop_id>.html`` and
+    ``<parent_id>/report.html`` in the sessions folder). A loop is linked once its state exists (its
+    page is written when the loop ends or by ``report --loop``); a parent once its folder does."""
+    root, base = saved.folder.parent.resolve(), output.parent.resolve()
+    rel = lambda target: Path(os.path.relpath(target, base)).as_posix()  # noqa: E731
+    loop = parent = None
+    if saved.meta.loop_id:
+        from ..loop import state_path  # the loop runner: only for loop answers
+        from .loop import default_loop_page
+
+        page = default_loop_page(root, saved.meta.loop_id)
+        if page.is_file() or state_path(root, saved.meta.loop_id).is_file():
+            loop = rel(page)
+    if saved.meta.parent_id and (root / saved.meta.parent_id).is_dir():
+        from . import default_report_path
+
+        parent = rel(default_report_path(root / saved.meta.parent_id))
+    return SessionLinks(loop=loop, parent=parent)
+
+
+def render_session_html(view: SessionView, audio_src: str | None, links: SessionLinks | None = None) -> str:
+    """The page for ``view``; ``audio_src`` is a data: URI, a file name beside the page, or None;
+    ``links`` point up to the loop's page and the followed answer's page."""
     starts = [w.start for w in view.words]
     return _env().get_template("session.html.j2").render(
         v=view, audio_src=audio_src, style_sheet=_style_sheet(view), timeline=_timeline(view),
         starts_json=json.dumps(starts if all(s is not None for s in starts) else []),
-        style_css=style_css,
+        style_css=style_css, links=links or SessionLinks(),
     )
 
 
@@ -143,7 +174,7 @@ def write_session_report(saved: SavedSession, output: Path, *, embed: bool = Tru
             beside = output.with_suffix(".ogg")
             beside.write_bytes(data)
             audio_src = beside.name
-        output.write_text(render_session_html(view, audio_src), encoding="utf-8")
+        output.write_text(render_session_html(view, audio_src, session_links(saved, output)), encoding="utf-8")
     except OSError as exc:
         raise os_error(output, exc) from exc
     return output

@@ -132,6 +132,8 @@ class SessionView(_View):
     track: str | None
     created_at: datetime
     source: str
+    loop_id: str | None = Field(default=None, description="the mock loop this answer belongs to")
+    parent_id: str | None = Field(default=None, description="for a follow-up probe: the session it followed")
     finished: bool
     duration_s: float | None
     time_budget_s: int
@@ -460,7 +462,7 @@ def build_session_view(saved: SavedSession) -> SessionView:
     return SessionView(
         id=meta.id, question=meta.question.text, question_id=meta.question.id, round=meta.question.round.value,
         track=meta.track.value if meta.track else None, created_at=meta.created_at, source=meta.source,
-        finished=meta.finished, duration_s=duration, time_budget_s=budget, time_used=used,
+        loop_id=meta.loop_id, parent_id=meta.parent_id, finished=meta.finished, duration_s=duration, time_budget_s=budget, time_used=used,
         overtime_s=ev.delivery.overtime_s if ev else None,
         transcript_model=(tr.model or tr.source) if tr else None,
         transcript_warnings=list(tr.quality.warnings) if tr and tr.quality and not tr.quality.reliable else [],
