@@ -10,6 +10,7 @@ from rich.panel import Panel
 
 from ..errors import AudioDeviceError
 from ..models import Round
+from ..render import clock
 from .app import app, console, err_console, handles_errors
 from .commands import DeviceOpt, VoiceOpt, LlmModelOpt, LlmUrlOpt, ModelOpt, NoLlmOpt, RubricOpt, TrackOpt, _show_outcome, demo, settings_from_flags, steps
 
@@ -88,7 +89,7 @@ def practice(
         asked.add(question.id)
         if settings.time_budget_s:
             question = question.model_copy(update={"time_budget_s": settings.time_budget_s})
-        title = f"Question {n}/{count} · {question.round.value} · {question.time_budget_s // 60}:{question.time_budget_s % 60:02d}"
+        title = f"Question {n}/{count} · {question.round.value} · {clock(question.time_budget_s)}"
         console.print(Panel(question.text, title=title, title_align="left", border_style="cyan"))
         note = ask(speaker, question)
         if note:

@@ -18,7 +18,9 @@ from .app import app, console, handles_errors
 
 
 def _mmss(seconds: int) -> str:
-    return f"{seconds // 60}:{seconds % 60:02d}"
+    from ..render import clock
+
+    return clock(seconds)
 
 
 def _tracks(q: Question) -> str:

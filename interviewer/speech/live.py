@@ -19,7 +19,8 @@ from rich.panel import Panel
 from rich.text import Text
 
 from .devices import FLOOR_DBFS
-from .recorder import WARN_AT_S, OnBlock, Recorder, RecorderState, RecordingResult, format_clock
+from .recorder import WARN_AT_S, OnBlock, Recorder, RecorderState, RecordingResult
+from ..render import clock
 
 STOP_KEYS = frozenset({"\n", "\r", " ", "s", "S"})
 STOP_HINT = "Enter, space or s: stop · Ctrl-C: abort (the audio is kept)"
@@ -31,6 +32,11 @@ STOP_LABELS = {
     "interrupt": "interrupted",
     "device_lost": "the microphone stopped sending audio",
 }
+
+
+def format_clock(seconds: float) -> str:
+    """A running clock shows whole seconds passed (1:01 until 1:02 is reached)."""
+    return clock(int(seconds))
 
 
 def level_meter(level_dbfs: float, peak_dbfs: float, width: int = 30) -> Text:

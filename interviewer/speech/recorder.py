@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from ..render import clock
+
 from ..errors import AudioDeviceError, StoreError
 from ..settings import AudioSettings
 from .devices import FLOOR_DBFS, NO_DEVICE_HINT, block_levels, import_sounddevice, resolve_device
@@ -50,9 +52,6 @@ STALL_TIMEOUT_S = 5.0
 QUEUE_MAX_BLOCKS = 1200  # two minutes of 0.1 s blocks: the writer is never that far behind
 
 
-def format_clock(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 @dataclass
@@ -192,7 +191,7 @@ class _Writer(threading.Thread):
         st.frames += mono.size
         for left in WARN_AT_S:
             if st.budget_s > left and st.remaining_s <= left:
-                st.warn(f"{format_clock(left)} left")
+                st.warn(f"{clock(int(left))} left")
         if st.overtime:
             st.warn("overtime")
         st.silence_s = st.silence_s + seconds if st.level_dbfs < self.silence_dbfs else 0.0
