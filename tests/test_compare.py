@@ -162,6 +162,40 @@ def test_html_page_is_self_contained(pair: tuple, tmp_path: Path) -> None:
     assert (strong.folder / f"compare-{weak.meta.id}.html").is_file()
 
 
+def test_html_mentions_open_their_moment_in_each_session_page(pair: tuple) -> None:
+    """An added mention links to the newer session's page at its time, a dropped one to the older's;
+    the pages are written beside (each in its session folder) so the links work as they are."""
+    weak, strong = pair
+    retold = attempt(QUESTION, RETOLD, days=4, wpm=150)
+    # weak -> strong adds numbers and I-actions; strong -> retold drops some.
+    for older, newer, kind in ((weak, strong, "add"), (strong, retold, "drop")):
+        result = run("compare", older.meta.id, newer.meta.id, "--html")
+        assert result.exit_code == 0, result.output
+        page = newer.folder / f"compare-{older.meta.id}.html"
+        html = page.read_text(encoding="utf-8")
+        changes = build_compare_view(older, newer).changes
+        saved, href, mentions = {
+            "add": (newer, "report.html", [m for c in changes for m in c.added]),
+            "drop": (older, f"../{older.meta.id}/report.html", [m for c in changes for m in c.dropped]),
+        }[kind]
+        timed = [(m.text, m.start) for m in mentions if m.start is not None]
+        assert timed, f"the pair has timed {kind} mentions"
+        links = re.findall(rf'<li class="{kind}"><a class="at" href="([^"#]+)#t=([0-9.]+)"[^>]*>'
+                           r'<span class="t">[0-9:]+</span>([^<]*)</a>', html)
+        assert [(text, float(t)) for _, t, text in links] == timed
+        assert {h for h, _, _ in links} == {href}
+        target = (page.parent / href).resolve()
+        assert target == (saved.folder / "report.html").resolve() and target.is_file()
+        # Each time is a word's start on that page: the moment the page seeks to and lights.
+        starts = {float(x) for x in re.findall(r'class="w[^"]*" data-start="([0-9.]+)"', target.read_text())}
+        assert {t for _, t in timed} <= starts
+        for sid in (older, newer):
+            link = "report.html" if sid is newer else f"../{older.meta.id}/report.html"
+            assert f'<a class="session" href="{link}">{sid.meta.id}</a>' in html
+        # Mentions without a time (assumption dimensions) stay plain text.
+        assert "#t=None" not in html
+
+
 def _criteria(saved) -> list[str]:  # type: ignore[no-untyped-def]
     return [c.criterion for c in saved.latest_grade.criteria]
 

@@ -186,6 +186,32 @@ def test_clicking_a_word_and_a_finding_plays_its_moment(graded: dict, browser, t
     assert errors == []
 
 
+def test_a_link_to_a_moment_opens_the_page_there(graded: dict, browser) -> None:  # type: ignore[no-untyped-def]
+    """page.html#t=12.3 (what the comparison page links to) seeks the audio there, paused, with the
+    word said then lit and scrolled into view; changing the fragment moves it again (#t=m:ss too)."""
+    from selenium.webdriver.common.by import By
+
+    def settled(t: float):  # type: ignore[no-untyped-def]
+        return lambda d: d.execute_script(
+            "var a = document.getElementById('audio'); return !a.seeking && Math.abs(a.currentTime - arguments[0]) < 0.05", t)
+
+    wait = _load(browser, graded["page"], 1280, fragment="t=12.3")
+    wait(browser, 10).until(settled(12.3))
+    now, paused = browser.execute_script("var a = document.getElementById('audio'); return [a.currentTime, a.paused]")
+    assert abs(now - 12.3) < 0.05 and paused, (now, paused)
+    starts = [float(w.get_attribute("data-start")) for w in browser.find_elements(By.CSS_SELECTOR, ".transcript .w[data-start]")]
+    (lit,) = browser.find_elements(By.CSS_SELECTOR, ".transcript .w.now")
+    assert float(lit.get_attribute("data-start")) == max(t for t in starts if t <= 12.3)
+    top, height = browser.execute_script("var r = arguments[0].getBoundingClientRect(); return [r.top, window.innerHeight]", lit)
+    assert 0 <= top < height, "the word of the moment is in view"
+
+    browser.execute_script("location.hash = '#t=0:05'")
+    wait(browser, 10).until(settled(5.0))
+    (lit,) = browser.find_elements(By.CSS_SELECTOR, ".transcript .w.now")
+    assert float(lit.get_attribute("data-start")) == max(t for t in starts if t <= 5.0)
+    assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
+
+
 @pytest.mark.parametrize("width", [375, 1280])
 def test_page_fits_the_width_and_is_screenshotted(graded: dict, browser, tmp_path: Path, width: int) -> None:  # type: ignore[no-untyped-def]
     _load(browser, graded["page"], width)

@@ -97,9 +97,12 @@ def compare(
         print(view.model_dump_json(indent=2))
     elif html or output or open_:
         from ..report import default_compare_path
-        from ..report.html import render_compare_html, write_page
+        from ..report.html import relative_links, render_compare_html, session_pages, write_page
 
-        path = write_page(render_compare_html(view), output or default_compare_path(store.root / view.b.id, view.a.id))
+        path = output or default_compare_path(store.root / view.b.id, view.a.id)
+        # Each mention links to its moment in its session's page: written where missing or stale.
+        pages = session_pages(store, [view.a.id, view.b.id])
+        path = write_page(render_compare_html(view, relative_links(pages, path.parent)), path)
         page_written(path, open_, "comparison")
     else:
         console.print(CompareTable(view))

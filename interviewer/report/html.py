@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -19,8 +21,10 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from rich.style import Style
 from rich.terminal_theme import DEFAULT_TERMINAL_THEME
 
+from ..errors import InterviewerError
 from ..render import STYLES, clock
-from ..store import SavedSession, os_error
+from ..store import SavedSession, Store, os_error
+from . import default_report_path
 from .compare import CompareView
 from .media import AUDIO_MIME, opus_bytes
 from .progress import SCORE_RANGE, ProgressView, SessionFigures, Series
@@ -28,6 +32,8 @@ from .session import SessionView, build_session_view
 
 if TYPE_CHECKING:
     from .loop import LoopView  # imports the loop runner: only the loop page needs it
+
+log = logging.getLogger(__name__)
 
 # Kinds the terminal has no style of its own for borrow the nearest one.
 _FALLBACK_STYLE = {"before_after": "cyan"}
@@ -142,8 +148,6 @@ def session_links(saved: SavedSession, output: Path) -> SessionLinks:
         if page.is_file() or state_path(root, saved.meta.loop_id).is_file():
             loop = rel(page)
     if saved.meta.parent_id and (root / saved.meta.parent_id).is_dir():
-        from . import default_report_path
-
         parent = rel(default_report_path(root / saved.meta.parent_id))
     return SessionLinks(loop=loop, parent=parent)
 
@@ -179,6 +183,44 @@ def write_session_report(saved: SavedSession, output: Path, *, embed: bool = Tru
         raise os_error(output, exc) from exc
     return output
 
+
+
+
+def _newest_change(folder: Path) -> float:
+    files = [folder / "session.json", folder / "transcript.json", folder / "evidence.json",
+             *(folder / "grades").glob("*.json")]
+    return max((f.stat().st_mtime for f in files if f.is_file()), default=0.0)
+
+
+def session_pages(store: Store, session_ids: Iterable[str], *, embed: bool = True,
+                  on_page: Callable[[str], None] | None = None) -> dict[str, Path]:
+    """The page of each session where it sits by default (``report.html`` in its folder), written
+    where missing or older than the session; a session that cannot be read or written is logged and
+    left without a page (pages linking to it drop the link). Used by the loop and compare pages."""
+    pages: dict[str, Path] = {}
+    for sid in dict.fromkeys(session_ids):
+        folder = store.root / sid
+        page = default_report_path(folder)
+        try:
+            if not page.is_file() or page.stat().st_mtime < _newest_change(folder):
+                if on_page is not None:
+                    on_page(sid)
+                write_session_report(store.load_folder(folder), page, embed=embed)
+            pages[sid] = page.resolve()
+        except (InterviewerError, OSError) as exc:
+            log.warning("no page for session %s: %s", sid, exc)
+    return pages
+
+
+def relative_links(pages: dict[str, Path], base: Path) -> Callable[[str], str | None]:
+    """Links to the session pages, relative to the folder ``base`` of the page that holds them."""
+    base = base.resolve()
+
+    def href(sid: str) -> str | None:
+        page = pages.get(sid)
+        return Path(os.path.relpath(page, base)).as_posix() if page is not None else None
+
+    return href
 
 
 # --- progress and compare pages -----------------------------------------------------------------
@@ -238,9 +280,13 @@ def render_progress_html(view: ProgressView) -> str:
     return _env().get_template("progress.html.j2").render(v=view, charts=charts)
 
 
-def render_compare_html(view: CompareView) -> str:
-    """Two attempts side by side: scores with changes, what was added and dropped, what is missing."""
-    return _env().get_template("compare.html.j2").render(v=view)
+def render_compare_html(view: CompareView, href: Callable[[str], str | None] | None = None) -> str:
+    """Two attempts side by side: scores with changes, what was added and dropped, what is missing.
+    With ``href`` (session id -> its page, relative to this one) each session is linked, and each
+    timed mention to its moment on that page (``page#t=<start>``): an added one in the second
+    attempt, a dropped one in the first."""
+    href = href or (lambda sid: None)
+    return _env().get_template("compare.html.j2").render(v=view, page_a=href(view.a.id), page_b=href(view.b.id))
 
 
 def write_page(text: str, output: Path) -> Path:

@@ -12,9 +12,7 @@ are missing or older than their session (a regrade since): every link on the pag
 
 from __future__ import annotations
 
-import logging
-import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Literal, NamedTuple
@@ -36,9 +34,6 @@ from ..loop import (
 )
 from ..render import clock
 from ..store import Store, os_error
-from . import default_report_path
-
-log = logging.getLogger(__name__)
 
 TRACK_NAMES = {"scientist": "Applied Scientist", "mle": "ML Engineer"}
 
@@ -311,33 +306,6 @@ def default_loop_page(root: Path, loop_id: str) -> Path:
     return loops_dir(root) / f"{loop_id}.html"
 
 
-def _newest_change(folder: Path) -> float:
-    files = [folder / "session.json", folder / "transcript.json", folder / "evidence.json",
-             *(folder / "grades").glob("*.json")]
-    return max((f.stat().st_mtime for f in files if f.is_file()), default=0.0)
-
-
-def session_pages(store: Store, session_ids: Iterable[str], *, embed: bool = True,
-                  on_page: Callable[[str], None] | None = None) -> dict[str, Path]:
-    """The page of each session, written where missing or older than the session; a session that
-    cannot be read or written is logged and left without a page (its link is dropped)."""
-    from .html import write_session_report  # PyAV and Jinja2: only when pages are written
-
-    pages: dict[str, Path] = {}
-    for sid in dict.fromkeys(session_ids):
-        folder = store.root / sid
-        page = default_report_path(folder)
-        try:
-            if not page.is_file() or page.stat().st_mtime < _newest_change(folder):
-                if on_page is not None:
-                    on_page(sid)
-                write_session_report(store.load_folder(folder), page, embed=embed)
-            pages[sid] = page.resolve()
-        except (InterviewerError, OSError) as exc:
-            log.warning("loop report: no page for session %s: %s", sid, exc)
-    return pages
-
-
 def _attempt_figures(store: Store) -> Callable[[str], AnswerScore | None]:
     def figures(sid: str) -> AnswerScore | None:
         try:
@@ -346,17 +314,6 @@ def _attempt_figures(store: Store) -> Callable[[str], AnswerScore | None]:
             return None
 
     return figures
-
-
-def _links(pages: dict[str, Path], base: Path) -> Callable[[str], str | None]:
-    """Links to the session pages, relative to the folder ``base`` of the page that holds them."""
-    base = base.resolve()
-
-    def href(sid: str) -> str | None:
-        page = pages.get(sid)
-        return Path(os.path.relpath(page, base)).as_posix() if page is not None else None
-
-    return href
 
 
 def write_loop_report(
@@ -372,7 +329,7 @@ def write_loop_report(
     """Write the loop's HTML page (default ``loops/<loop_id>.html``), its Markdown
     (``loops/<loop_id>.md``), and first the session pages they link to; ``on_page`` is told
     of each session page written."""
-    from .html import render_loop_html
+    from .html import relative_links, render_loop_html, session_pages  # PyAV and Jinja2: only when pages are written
 
     report = report or build_report(store, state, rubric=rubric)
     attempt = _attempt_figures(store)
@@ -381,13 +338,13 @@ def write_loop_report(
     markdown = report_path(store.root, state.id)
     try:
         html.parent.mkdir(parents=True, exist_ok=True)
-        html.write_text(render_loop_html(build_loop_view(report, state, href=_links(pages, html.parent),
+        html.write_text(render_loop_html(build_loop_view(report, state, href=relative_links(pages, html.parent),
                                                          attempt=attempt)), encoding="utf-8")
     except OSError as exc:
         raise os_error(html, exc) from exc
     try:
         markdown.parent.mkdir(parents=True, exist_ok=True)
-        markdown.write_text(loop_markdown(build_loop_view(report, state, href=_links(pages, markdown.parent),
+        markdown.write_text(loop_markdown(build_loop_view(report, state, href=relative_links(pages, markdown.parent),
                                                           attempt=attempt)), encoding="utf-8")
     except OSError as exc:
         raise os_error(markdown, exc) from exc
