@@ -120,6 +120,29 @@ def test_pasted_transcript_report_has_no_player_but_all_findings(tmp_path: Path)
     assert "k-i_actor" in html and "k-number" in html
 
 
+def test_demo_and_grade_write_the_page_and_say_where(isolated_home: Path, tmp_path: Path) -> None:
+    """On a clean INTERVIEWER_HOME: `demo` writes the session's page and prints its path, and
+    `report last` finds it; `grade` does the same (practice ends through the same code)."""
+    result = run("demo", "--no-llm")
+    assert result.exit_code == 0, result.output
+    saved = Store(isolated_home / "recordings").load("last")
+    page = saved.folder / "report.html"
+    assert f"report written to {page} · open it: interviewer report {saved.meta.id} --open" in result.stdout
+    html = page.read_text(encoding="utf-8")
+    assert "data:audio/ogg" in html and html.count('data-start="') > 100
+    again = run("report", "last")
+    assert again.exit_code == 0 and f"report written to {page}" in again.stdout
+
+    answer = tmp_path / "answer.txt"
+    answer.write_text("I designed the cache and latency fell from 120 ms to 70 ms.")
+    graded = run("grade", str(answer), "--question", "Design a cache", "--round", "ml_system_design")
+    assert graded.exit_code == 0, graded.output
+    second = Store(isolated_home / "recordings").load("last")
+    assert second.meta.id != saved.meta.id
+    assert f"report written to {second.folder / 'report.html'}" in graded.stdout
+    assert (second.folder / "report.html").is_file()
+
+
 # --- in a real browser --------------------------------------------------------------------------
 
 

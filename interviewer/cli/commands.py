@@ -218,6 +218,25 @@ def _show_outcome(outcome, as_json: bool) -> None:  # type: ignore[no-untyped-de
 
     console.print(session_report(outcome.saved, _criterion_names(outcome.saved)))
     console.print(f"[dim]saved as session {outcome.saved.meta.id} in {outcome.saved.folder}[/]")
+    _write_report(outcome.saved)
+
+
+def _write_report(saved) -> None:  # type: ignore[no-untyped-def]
+    """Write the session's HTML page where `interviewer report` puts it and say where it is. The
+    session is saved already: a page that cannot be made is one yellow line, never a failed grade."""
+    from rich.markup import escape
+
+    from ..report import default_report_path
+    from ..report.html import write_session_report
+
+    try:
+        path = write_session_report(saved, default_report_path(saved.folder))
+    except Exception as exc:  # noqa: BLE001 - PyAV, the disk, a template: the grade stands regardless
+        err_console.print(f"[yellow]no HTML report: {escape(str(exc))} (try `interviewer report {saved.meta.id}`)[/]",
+                          highlight=False, soft_wrap=True)
+        return
+    console.print(f"report written to {escape(str(path))} [dim]· open it: interviewer report {saved.meta.id} --open[/]",
+                  highlight=False, soft_wrap=True)
 
 
 @app.command()
