@@ -127,8 +127,10 @@ class DecodeOptions(BaseModel):
         description="decode at the first; retry at the next when a window looks like a loop or a guess",
     )
     word_timestamps: bool = Field(default=True, description="per-word start/end times (pauses, quotes)")
+    # 2 s: tiny.en wrote "MUSIC PLAYS" / "Thank you very much." after the last word of a clip
+    # with the vocabulary prompt; this drops them, with the same bench figures (bench_asr.py).
     hallucination_silence_threshold: float | None = Field(
-        default=None,
+        default=2.0,
         gt=0,
         description="with word timestamps, skip silences longer than this (s) around a suspected hallucination",
     )
