@@ -41,8 +41,9 @@ BUNDLED_MODEL = "tiny.en"
 # whole 30 s window with the prompt itself or stops early, and the speech there is lost (an
 # answer's WER went from 0.07 to 0.44). So the words come from a decode without that prompt and
 # only the hesitations of the filler-styled decode are merged in (``_merge_fillers``).
-# A vocabulary prompt can fail the same way. Speech the VAD hears but no content word covers
-# (at least this long) is decoded again without the prompt...
+# A vocabulary prompt can fail the same way, and the hallucination filter drops all of an answer
+# in another language. Speech the VAD hears but no content word covers (at least this long) is
+# decoded again without either...
 LOST_SPEECH_S = 2.0
 # ...and that text replaces the gap when it has at least this many content words per second of
 # speech (normal speech is 2-3; a gap of real "um ... uh" decodes to almost nothing).
@@ -317,12 +318,13 @@ class WhisperTranscriber:
         # With a second decode to come, the first counts for the first half of the progress bar.
         first = progress if progress is None or not o.filler_prompt else (lambda d, t: progress(d / 2, t))
         out, language = self._decode(audio, o, offset_s=offset_s, total_s=total_s, progress=first, where=where)
-        if not out or not o.word_timestamps or not (o.hotwords or o.filler_prompt):
+        guarded = o.hotwords or o.hallucination_silence_threshold
+        if not o.word_timestamps or not (guarded or o.filler_prompt) or (not out and not guarded):
             return out, language
         speech = _speech_spans(audio, o, offset_s)
-        if o.hotwords:
+        if guarded:
             out = self._restore_lost_speech(audio, out, speech, offset_s=offset_s, total_s=total_s, where=where)
-        if o.filler_prompt:
+        if o.filler_prompt and out:
             second = None if progress is None else (lambda d, t: progress(t / 2 + d / 2, t))
             # The terms stay in front: Whisper copies the style of a prompt that reads like speech.
             # No sampled retries: they make the fillers differ from run to run, and a window the
@@ -374,13 +376,15 @@ class WhisperTranscriber:
         total_s: float,
         where: str,
     ) -> list[Segment]:
-        """Decode again, without the hotwords prompt, speech that no content word covers.
+        """Decode again, without the prompt and the hallucination filter, speech no content word covers.
 
         Times here are the answer's (offset_s included); the audio array starts at offset_s.
         """
         from .vocabulary import is_hesitation
 
-        plain = self.options.model_copy(update={"hotwords": None})
+        # Without the prompt, and without the hallucination filter, which drops every word of an
+        # answer in another language (the quality gate must see them to say so).
+        plain = self.options.model_copy(update={"hotwords": None, "hallucination_silence_threshold": None})
         covered = sorted((w.start, w.end) for s in segments for w in s.words if not is_hesitation(w.text))
         end = offset_s + total_s
         edges = [offset_s, *(t for span in covered for t in span), end]
