@@ -420,6 +420,7 @@ def _merge_fillers(segments: list[Segment], styled: list[Segment], speech: list[
     """
     from difflib import SequenceMatcher
 
+    from .analysis.document import ends_sentence
     from .vocabulary import is_hesitation
 
     plain = [(i, w) for i, s in enumerate(segments) for w in s.words]
@@ -427,11 +428,21 @@ def _merge_fillers(segments: list[Segment], styled: list[Segment], speech: list[
     matcher = SequenceMatcher(a=[_key(w) for _, w in plain], b=[_key(w) for w in other], autojunk=False)
     before: dict[int, list[Word]] = {}  # plain word index -> hesitations said just before it
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
-        if op != "insert":
+        block = other[j1:j2]
+        if op == "replace":
+            # The plain decode can swallow an "um" into a misheard word ("um, distilled" came out
+            # "This still"): a hesitation leading the styled side of a like-sized disagreement
+            # is kept, in front of it. An echo of the prompt over a whole window is no such case.
+            lead = next((n for n, w in enumerate(block) if not is_hesitation(w.text)), len(block))
+            # A hesitation alone against one word ("Um" / "I'm") is that word misheard: skipped.
+            if lead in (0, len(block)) or abs((len(block) - lead) - (i2 - i1)) > 1:
+                continue
+            block = block[:lead]
+        elif op != "insert":
             continue
         lo = plain[i1 - 1][1].end if i1 > 0 else 0.0
         hi = plain[i1][1].start if i1 < len(plain) else float("inf")
-        for filler in other[j1:j2]:
+        for filler in block:
             mid = (filler.start + filler.end) / 2
             if not is_hesitation(filler.text) or not any(a <= mid <= b for a, b in speech):
                 continue
@@ -443,7 +454,10 @@ def _merge_fillers(segments: list[Segment], styled: list[Segment], speech: list[
         return segments
     for k, fillers in before.items():
         nxt = plain[k][1].text.strip() if k < len(plain) else ""
-        if nxt[:1].isupper() and not re.match(r"I\b", nxt):
+        starts = k == 0 or ends_sentence(plain[k - 1][1].text)
+        if not starts:  # "Sure, Um, so": the styled decode began a sentence the plain one did not
+            fillers[:] = [f.model_copy(update={"text": f.text.lower()}) for f in fillers]
+        elif nxt[:1].isupper() and not re.match(r"I\b", nxt):
             # "question. Um, They had" reads wrong: the plain decode began a sentence there.
             last = fillers[-1]
             fillers[-1] = last.model_copy(update={"text": last.text.rstrip(",") + ("" if last.text.rstrip(",").endswith(".") else ".")})

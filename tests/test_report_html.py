@@ -130,6 +130,8 @@ def test_demo_and_grade_write_the_page_and_say_where(isolated_home: Path, tmp_pa
     assert f"report written to {page} · open it: interviewer report {saved.meta.id} --open" in result.stdout
     html = page.read_text(encoding="utf-8")
     assert "data:audio/ogg" in html and html.count('data-start="') > 100
+    # The demo's script says "Um" twice (issue 8: its report once said "0 filler(s)").
+    assert saved.evidence is not None and saved.evidence.delivery.fillers.get("um") == 2
     again = run("report", "last")
     assert again.exit_code == 0 and f"report written to {page}" in again.stdout
 

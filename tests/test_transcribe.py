@@ -260,13 +260,21 @@ def test_fillers_are_merged_where_the_styled_decode_heard_them_between_the_same_
         _seg((" Mhm.", 9.0, 9.3)),  # after the answer, in room noise: not speech
     ]
     merged = _merge_fillers(words, styled, speech=[(0.9, 3.5)])
-    assert merged[0].text == "I uh built Um, it."
-    assert [w.text for w in merged[0].words] == [" I", " uh", " built", " Um,", " it."]
+    assert merged[0].text == "I uh built um, it."  # lower case: no sentence starts there
+    assert [w.text for w in merged[0].words] == [" I", " uh", " built", " um,", " it."]
     starts = [w.start for w in merged[0].words]
     assert starts == sorted(starts)
     assert _merge_fillers(words, [], speech=[(0.9, 3.5)]) == words
-    # Where the styled decode heard other words ("I'm" for "Um"), the plain words stand alone.
+    # Where the styled decode heard a filler for a plain word ("Um" for "I'm"), the plain words stand.
     assert _merge_fillers(words, [_seg((" Um", 1.0, 1.2), (" built", 1.2, 2.6))], speech=[(0.9, 3.5)]) == words
+    # A filler swallowed into a misheard word ("um, distilled" heard as "This still") is kept.
+    plain = [_seg((" also,", 0.5, 0.9), (" This", 1.0, 1.5), (" still", 1.5, 2.0), (" the", 2.0, 2.2))]
+    styled = [_seg((" also,", 0.5, 0.9), (" um,", 1.0, 1.3), (" distilled", 1.4, 2.0), (" the", 2.0, 2.2))]
+    merged = _merge_fillers(plain, styled, speech=[(0.4, 2.5)])
+    assert [w.text for w in merged[0].words] == [" also,", " um,", " This", " still", " the"]
+    # An echo of the prompt over a whole stretch of words adds nothing.
+    echo = [_seg((" also,", 0.5, 0.9), (" Uh,", 1.0, 1.1), (" uh,", 1.2, 1.3), (" hmm.", 1.4, 1.5))]
+    assert _merge_fillers(plain, echo, speech=[(0.4, 2.5)]) == plain
 
 
 def test_filler_decode_keeps_words_of_the_plain_decode(transcriber):
