@@ -132,8 +132,11 @@ def test_demo_and_grade_write_the_page_and_say_where(isolated_home: Path, tmp_pa
     assert "data:audio/ogg" in html and html.count('data-start="') > 100
     # The demo's script says "Um" twice (issue 8: its report once said "0 filler(s)").
     assert saved.evidence is not None and saved.evidence.delivery.fillers.get("um") == 2
+    copy = saved.folder / "answer.opus"  # compressed once, reused by the next report
+    made = copy.stat().st_mtime_ns
     again = run("report", "last")
     assert again.exit_code == 0 and f"report written to {page}" in again.stdout
+    assert copy.stat().st_mtime_ns == made
 
     answer = tmp_path / "answer.txt"
     answer.write_text("I designed the cache and latency fell from 120 ms to 70 ms.")

@@ -26,7 +26,7 @@ from ..render import STYLES, clock
 from ..store import SavedSession, Store, os_error
 from . import default_report_path
 from .compare import CompareView
-from .media import AUDIO_MIME, opus_bytes
+from .media import AUDIO_MIME, cached_opus_bytes
 from .progress import SCORE_RANGE, ProgressView, SessionFigures, Series
 from .session import SessionView, build_session_view
 
@@ -169,7 +169,7 @@ def write_session_report(saved: SavedSession, output: Path, *, embed: bool = Tru
     view = build_session_view(saved)
     audio_src = None
     audio = saved.audio_path if view.has_audio else None
-    data = opus_bytes(audio) if audio is not None else None
+    data = cached_opus_bytes(audio) if audio is not None else None
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         if data is not None and embed:
