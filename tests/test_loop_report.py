@@ -196,7 +196,7 @@ def test_cli_report_loop_elsewhere_and_a_regraded_session_page_is_rewritten(
     before = fresh.stat().st_mtime_ns
 
     out = tmp_path / "share" / "loop.html"
-    result = CliRunner().invoke(app, ["report", "--loop", state.id.removeprefix("loop-")[:15], "-o", str(out)],
+    result = CliRunner().invoke(app, ["report", "--loop", state.id.removeprefix("loop-"), "-o", str(out)],
                                 env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert f"loop report written to {out}" in result.stdout
