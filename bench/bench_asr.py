@@ -170,6 +170,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="tiny.en", help="faster-whisper model name or local folder")
     parser.add_argument("--beam", type=int, default=5)
+    parser.add_argument("--vocabulary-tokens", type=int, help="prompt tokens for vocabulary terms (default: the setting's)")
     parser.add_argument("--variants", nargs="+", default=["direct", "project"])
     parser.add_argument("--split", choices=["tune", "heldout"], help="only these clips")
     parser.add_argument("--kinds", nargs="+", choices=["clean", "fillers", "ml"], help="only these kinds")
@@ -185,7 +186,7 @@ def main() -> None:
              if (not args.split or c.split == args.split) and (not args.kinds or c.kind in args.kinds)
              and (not args.voices or c.voice in args.voices)]
     questions = {q: bank.get(q) for q in {c.question for c in clips}}
-    settings = WhisperSettings(model=args.model, beam_size=args.beam)
+    settings = WhisperSettings(model=args.model, beam_size=args.beam, **({"vocabulary_tokens": args.vocabulary_tokens} if args.vocabulary_tokens is not None else {}))
     results = []
     for spec in args.variants:
         variant = Variant(spec, settings, questions)
