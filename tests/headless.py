@@ -59,6 +59,17 @@ def requests(driver: Any) -> list[str]:
     return urls
 
 
+def horizontal_overflow(driver: Any) -> int:
+    """How many px the loaded page is wider than the window (0 when it fits)."""
+    inner, scroll = driver.execute_script("return [window.innerWidth, document.documentElement.scrollWidth]")
+    return max(0, int(scroll) - int(inner))
+
+
+def leaving_requests(driver: Any) -> list[str]:
+    """URLs the page asked for since the log was last read, other than the file itself and data: URLs."""
+    return [u for u in requests(driver) if not u.startswith(("file://", "data:"))]
+
+
 def load_page(driver: Any, page: Path | str, width: int, height: int = 1000, *, fragment: str = "") -> Any:
     """Open ``page`` (a file, plus ``#fragment``) in a ``width`` x ``height`` window; on a page with
     an audio player, wait until the audio's metadata is in (so it can seek). Returns WebDriverWait."""

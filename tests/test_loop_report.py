@@ -25,7 +25,7 @@ from interviewer.store import Store
 sys.path.insert(0, str(Path(__file__).parent))
 from review_store import Built, build_store  # noqa: E402
 import headless  # noqa: E402 - load and screenshot, as the README's picture
-from test_report_html import _requests, browser  # noqa: E402,F401 - fixture: headless Chromium
+from test_report_html import browser  # noqa: E402,F401 - fixture: headless Chromium
 
 
 @pytest.fixture(scope="module")
@@ -229,12 +229,9 @@ def test_loop_page_in_a_browser(store: Store, built: Built, browser, tmp_path: P
 
     page = default_loop_page(store.root, built.loop.id)
     for width in (375, 1280):
-        browser.set_window_size(width, 1000)
-        browser.get_log("performance")  # drop what came before
-        browser.get(page.as_uri())
-        inner, scroll = browser.execute_script("return [window.innerWidth, document.documentElement.scrollWidth]")
-        assert scroll <= inner, f"horizontal scrolling at {width} px"
-        assert [u for u in _requests(browser) if not u.startswith("file://")] == []
+        headless.load_page(browser, page, width)
+        assert headless.horizontal_overflow(browser) == 0, f"horizontal scrolling at {width} px"
+        assert headless.leaving_requests(browser) == []
         assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
         shot = headless.screenshot(browser, tmp_path / f"loop-{width}.png", width)
         assert shot.stat().st_size > 10_000

@@ -19,7 +19,8 @@ from interviewer.models import Question, Round, Track
 from interviewer.report.progress import SPARK_BLOCKS, ProgressFilter, progress_view
 from interviewer.settings import load_settings
 from interviewer.store import Store
-from test_report_html import _requests, browser  # noqa: F401 - fixture: headless Chromium
+import headless  # noqa: E402 - load and screenshot, as the other browser tests
+from test_report_html import browser  # noqa: F401 - fixture: headless Chromium
 
 DESIGN = Question(
     id="sd-attempts", round=Round.ml_system_design, time_budget_s=600,
@@ -174,19 +175,14 @@ def test_progress_page_in_a_browser(sessions: list, browser, tmp_path: Path) -> 
     page = tmp_path / "progress.html"
     assert run("progress", "-o", str(page)).exit_code == 0
     for width in (375, 1280):
-        browser.set_window_size(width, 1000)
-        browser.get_log("performance")  # drop what came before
-        browser.get(page.as_uri())
-        inner, scroll = browser.execute_script("return [window.innerWidth, document.documentElement.scrollWidth]")
-        assert scroll <= inner, f"horizontal scrolling at {width} px"
+        headless.load_page(browser, page, width)
+        assert headless.horizontal_overflow(browser) == 0, f"horizontal scrolling at {width} px"
         # Every chart is drawn with a real size.
         boxes = browser.execute_script(
             "return Array.from(document.querySelectorAll('svg.chart')).map(function (s) {"
             " var r = s.getBoundingClientRect(); return [r.width, r.height]; })")
         assert boxes and all(w > 200 and h > 60 for w, h in boxes), boxes
-        assert [u for u in _requests(browser) if not u.startswith("file://")] == []
+        assert headless.leaving_requests(browser) == []
         assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
-        height = browser.execute_script("return document.documentElement.scrollHeight")
-        browser.set_window_size(width, min(int(height) + 40, 6000))
-        shot = tmp_path / f"progress-{width}.png"
-        assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
+        shot = headless.screenshot(browser, tmp_path / f"progress-{width}.png", width)
+        assert shot.stat().st_size > 10_000

@@ -163,7 +163,6 @@ def browser():  # type: ignore[no-untyped-def]
         driver.quit()
 
 
-_requests = headless.requests  # the other browser tests import it from here, with the fixture
 
 
 def _load(driver, page: Path, width: int, fragment: str = ""):  # type: ignore[no-untyped-def]
@@ -208,8 +207,7 @@ def test_clicking_a_word_and_a_finding_plays_its_moment(graded: dict, browser, t
     assert m_start - 0.01 <= now < m_start + 1.0
 
     # Only the page itself was loaded: every request is the file, or the embedded data: audio.
-    leaving = [u for u in _requests(browser) if not (u.startswith("file://") or u.startswith("data:"))]
-    assert leaving == []
+    assert headless.leaving_requests(browser) == []
     errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert errors == []
 
@@ -243,8 +241,7 @@ def test_a_link_to_a_moment_opens_the_page_there(graded: dict, browser) -> None:
 @pytest.mark.parametrize("width", [375, 1280])
 def test_page_fits_the_width_and_is_screenshotted(graded: dict, browser, tmp_path: Path, width: int) -> None:  # type: ignore[no-untyped-def]
     _load(browser, graded["page"], width)
-    inner, scroll = browser.execute_script("return [window.innerWidth, document.documentElement.scrollWidth]")
-    assert scroll <= inner, f"horizontal scrolling at {width} px"
+    assert headless.horizontal_overflow(browser) == 0, f"horizontal scrolling at {width} px"
     shot = headless.screenshot(browser, tmp_path / f"report-{width}.png", width)
     assert headless.png_size(shot)[0] == width and shot.stat().st_size > 10_000
 

@@ -33,7 +33,7 @@ from ..loop import (
     report_path,
 )
 from ..render import clock
-from ..store import Store, os_error
+from ..store import Store
 
 TRACK_NAMES = {"scientist": "Applied Scientist", "mle": "ML Engineer"}
 
@@ -329,23 +329,13 @@ def write_loop_report(
     """Write the loop's HTML page (default ``loops/<loop_id>.html``), its Markdown
     (``loops/<loop_id>.md``), and first the session pages they link to; ``on_page`` is told
     of each session page written."""
-    from .html import relative_links, render_loop_html, session_pages  # PyAV and Jinja2: only when pages are written
+    from .html import relative_links, render_loop_html, session_pages, write_page  # PyAV and Jinja2: only when pages are written
 
     report = report or build_report(store, state, rubric=rubric)
     attempt = _attempt_figures(store)
     pages = session_pages(store, build_loop_view(report, state).session_ids, embed=embed, on_page=on_page)
     html = output or default_loop_page(store.root, state.id)
     markdown = report_path(store.root, state.id)
-    try:
-        html.parent.mkdir(parents=True, exist_ok=True)
-        html.write_text(render_loop_html(build_loop_view(report, state, href=relative_links(pages, html.parent),
-                                                         attempt=attempt)), encoding="utf-8")
-    except OSError as exc:
-        raise os_error(html, exc) from exc
-    try:
-        markdown.parent.mkdir(parents=True, exist_ok=True)
-        markdown.write_text(loop_markdown(build_loop_view(report, state, href=relative_links(pages, markdown.parent),
-                                                          attempt=attempt)), encoding="utf-8")
-    except OSError as exc:
-        raise os_error(markdown, exc) from exc
+    write_page(render_loop_html(build_loop_view(report, state, href=relative_links(pages, html.parent), attempt=attempt)), html)
+    write_page(loop_markdown(build_loop_view(report, state, href=relative_links(pages, markdown.parent), attempt=attempt)), markdown)
     return LoopPages(html=html, markdown=markdown)
