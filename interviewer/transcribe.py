@@ -4,8 +4,9 @@
 ``WhisperModel.transcribe`` with the options below, and converts the result to
 ``models.Transcript``. The words are those of faster-whisper called directly with the same
 options (a test checks this); two additions guard against prompt failures: hesitations come
-from a second, filler-styled decode and are merged in where no word is, and speech the
-vocabulary prompt left without words is decoded again without it (see the constants below).
+from a second, filler-styled decode and are merged in where it heard them between the same
+words, and speech left without words is decoded again without the vocabulary prompt and the
+hallucination filter (see the constants below).
 """
 
 from __future__ import annotations
@@ -163,7 +164,7 @@ class DecodeOptions(BaseModel):
             "hotwords": self.hotwords or None,
             "max_new_tokens": self.max_new_tokens,
             "temperature": list(self.temperatures),
-            # filler_prompt is ours: a second decode (WhisperTranscriber._merge_fillers)
+            # filler_prompt is not faster-whisper's: it drives a second decode (_merge_fillers)
         }
 
 
@@ -415,8 +416,9 @@ def _merge_fillers(segments: list[Segment], styled: list[Segment], speech: list[
 
     The two word sequences are aligned as text, not by time: a plain decode stretches a word's
     timestamps over the "um" beside it. A hesitation is added where the styled decode has it and
-    the plain one has nothing between the same neighbours; inside speech the VAD hears (not room
-    noise after the answer); never where the styled decode disagrees on the words around it.
+    the plain one has nothing between the same neighbours, or where it leads a like-sized stretch
+    the two decodes disagree on; only inside speech the VAD hears (not room noise after the
+    answer).
     """
     from difflib import SequenceMatcher
 

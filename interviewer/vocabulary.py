@@ -5,7 +5,9 @@ every chunk), where ``initial_prompt`` primes only the first window. Whisper rea
 what was said just before, so it copies its style: a prompt of capitalised, punctuated terms
 followed by "Um, uh, hmm." keeps the candidate's fillers and spells "NDCG", "P99", "XGBoost" as
 written, while a bare lower-case "um uh hmm" made the whole transcript lower-case and unpunctuated
-(WER +1.5 points on clean read speech, bench/bench_asr.py).
+(WER +1.5 points on clean read speech, bench/bench_asr.py). The transcriber uses two prompts:
+the terms alone for the words, the terms and "Um, uh, hmm." for the decode whose hesitations it
+merges in (interviewer.transcribe explains why).
 
 The prompt holds ~220 tokens; faster-whisper cuts what is beyond, from the end. So the terms are
 chosen per question, most relevant first: the user's own glossary, terms the question itself
