@@ -16,7 +16,9 @@ Metrics
               English normaliser, which deletes fillers)
     terms     recall of the domain terms said in ML-dense answers, each graded with a bank
               question that does not name them
-    RTF       transcription seconds / audio seconds over every clip, model loaded beforehand
+    RTF       transcription seconds / audio seconds over every clip, model loaded beforehand;
+              with --joined also on every clip joined into one answer with 1.5 s pauses (clips
+              of 20 s over-weigh the end of the audio, where Whisper decodes a last short window)
 """
 
 from __future__ import annotations
@@ -82,9 +84,17 @@ class Variant:
         self.questions = questions
         self.base = WhisperTranscriber(settings)
         self.label = spec if len(spec) < 40 else spec[:37] + "..."
+        self._direct: Any = None
 
     def model(self) -> Any:
-        return self.base.load()
+        if self.spec == "direct" and self._direct is None:
+            # faster-whisper as a user would call it: default threads and workers, not ours.
+            from faster_whisper import WhisperModel
+
+            from interviewer.transcribe import resolve_model
+
+            self._direct = WhisperModel(resolve_model(self.settings.model)[0], compute_type=self.settings.compute_type)
+        return self._direct if self.spec == "direct" else self.base.load()
 
     def transcribe(self, clip: Clip) -> str:
         if self.spec == "direct":
@@ -104,6 +114,35 @@ class Variant:
             segments, _ = self.model().transcribe(str(clip.file), **kwargs)
             return " ".join(s.text.strip() for s in segments)
         raise SystemExit(f"unknown variant {self.spec!r}: direct, project, project-no-vocab or kw:JSON")
+
+
+def joined_rtf(variant: Variant, clips: list[Clip], repeat: int = 1, pause_s: float = 1.5) -> float:
+    """Median RTF on one long answer: the clips joined with pauses (a 20 s clip over-weighs the end of audio)."""
+    import tempfile
+    import wave
+
+    import numpy as np
+
+    from interviewer import audio as audio_io
+
+    gap = np.zeros(round(pause_s * audio_io.SAMPLE_RATE_HZ), np.float32)
+    joined = np.concatenate([part for c in clips for part in (audio_io.load_audio(c.file), gap)])
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "joined.wav"
+        with wave.open(str(path), "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(audio_io.SAMPLE_RATE_HZ)
+            out.writeframes((np.clip(joined, -1, 1) * 32767).astype("<i2").tobytes())
+        long_clip = Clip(file=path, id="joined", kind="clean", voice="mixed", split="tune",
+                         duration_s=len(joined) / audio_io.SAMPLE_RATE_HZ, text="", question=clips[0].question)
+        variant.model()
+        spent = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            variant.transcribe(long_clip)
+            spent.append(time.perf_counter() - t0)
+        return sorted(spent)[len(spent) // 2] / long_clip.duration_s
 
 
 def ratio(a: int, b: int) -> str:
@@ -154,6 +193,7 @@ def table(results: list[dict[str, Any]], model: str) -> str:
         ("filler R tune", "fillers/tune/recall", "f"), ("filler P tune", "fillers/tune/precision", "f"),
         ("filler R held-out", "fillers/heldout/recall", "f"), ("filler P held-out", "fillers/heldout/precision", "f"),
         ("term R tune", "terms/tune", "f"), ("term R held-out", "terms/heldout", "f"), ("RTF", "rtf", "f"),
+        ("RTF joined", "rtf_joined", "f"),
     ]
     lines = [f"model: {model}", "| variant | " + " | ".join(c[0] for c in cols) + " |",
              "|---" * (len(cols) + 1) + "|"]
@@ -177,6 +217,8 @@ def main() -> None:
     parser.add_argument("--voices", nargs="+", help="only these voices (piper, espeak, human)")
     parser.add_argument("--show", action="store_true", help="print every hypothesis to stderr")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--joined", type=int, default=0, metavar="N",
+                        help="also time each variant N times on the clips joined into one long answer (RTF joined, median)")
     args = parser.parse_args()
 
     from interviewer.bank import load_bank
@@ -191,6 +233,8 @@ def main() -> None:
     for spec in args.variants:
         variant = Variant(spec, settings, questions)
         results.append(run(variant, clips, args.show))
+        if args.joined:
+            results[-1]["rtf_joined"] = joined_rtf(variant, clips, args.joined)
         print(json.dumps(results[-1]), file=sys.stderr)
     label = WhisperTranscriber(settings).model_label
     print(f"{len(clips)} clips, {results[0]['audio_s'] / 60:.1f} min of audio, beam {args.beam}")

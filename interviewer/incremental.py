@@ -60,6 +60,7 @@ from .errors import InterviewerError, TranscriptionError
 from .models import Segment, Transcript, join_words
 from .analysis.document import ends_sentence
 from .audio import SAMPLE_RATE_HZ, StreamResampler, to_mono_float32
+from .transcribe import TRAILING_PAD_S
 
 log = logging.getLogger(__name__)
 
@@ -74,9 +75,6 @@ EDGE_SEGMENT_MAX_S = 1.5
 # next chunk (their end, and the next word, may have been clipped).
 FORCED_CUT_MARGIN_S = 1.0
 SHORT_GAP_WINDOWS = 5  # 160 ms: longer than the stop closures inside words
-# Audio kept after the last window Silero scores as speech when a chunk ends in a pause
-# (measured: 0.05 s gave no end-of-chunk hallucinations, 0.15-0.4 s several).
-TRAILING_PAD_S = 0.05
 # A chunk's last word longer than this, over speech, means Whisper skipped what followed it.
 STRETCHED_WORD_S = 1.2
 MAX_WORDS_PER_S = 8.0  # far above any speaker; more words than that in a sliver is invented
@@ -415,6 +413,8 @@ class IncrementalTranscriber:
                 # End the audio just after the last speech: the silence after it is what
                 # Whisper would otherwise decode as a last sliver (see _drop_edge_hallucinations),
                 # through all its temperature fallbacks, which costs more than the chunk itself.
+                # (WhisperTranscriber trims every array the same way with its own VAD pass; the
+                # scores here are already at hand and serve any Transcriber.)
                 speech = np.flatnonzero(win >= self.options.vad_threshold)
                 if speech.size and win.size == cut // VAD_WINDOW:
                     end = min(cut, (int(speech[-1]) + 1) * VAD_WINDOW + int(TRAILING_PAD_S * SAMPLE_RATE_HZ))

@@ -60,7 +60,15 @@ class WhisperSettings(BaseModel):
     compute_type: str = Field(default="int8", description="CTranslate2 compute type")
     beam_size: int = Field(default=5, ge=1, le=10)
     language: str = Field(default="en", description="spoken language; English by default")
-    cpu_threads: int = Field(default=0, ge=0, description="0 lets CTranslate2 decide")
+    cpu_threads: int = Field(
+        default=0, ge=0, description="threads per decode; 0 splits the machine's cores between the side-by-side decodes"
+    )
+    decode_workers: int = Field(
+        default=2,
+        ge=1,
+        le=4,
+        description="decodes run side by side (the words and the fillers); they share the model weights",
+    )
     keep_fillers: bool = Field(
         default=True, description="transcribe um/uh/hmm verbatim (a filler-styled hotwords phrase on every window)"
     )

@@ -4,17 +4,19 @@
 ``WhisperModel.transcribe`` with the options below, and converts the result to
 ``models.Transcript``. The words are those of faster-whisper called directly with the same
 options (a test checks this); two additions guard against prompt failures: hesitations come
-from a second, filler-styled decode and are merged in where it heard them between the same
-words, and speech left without words is decoded again without the vocabulary prompt and the
+from a second, filler-styled decode, run beside the first, and are merged in where it heard
+them between the same words, and speech left without words is decoded again without the vocabulary prompt and the
 hallucination filter (see the constants below).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -49,6 +51,12 @@ LOST_SPEECH_S = 2.0
 # ...and that text replaces the gap when it has at least this many content words per second of
 # speech (normal speech is 2-3; a gap of real "um ... uh" decodes to almost nothing).
 RESTORED_WORDS_PER_S = 0.6
+# Audio kept after the last speech Silero hears, in a whole file and in every live chunk alike.
+# With word timestamps faster-whisper resumes after the last word and decodes what is left as a
+# window of its own; over a few hundred ms of silence that window runs through every fallback
+# temperature and often invents "Thank you." (measured on live chunks: 0.05 s gave no such
+# text, 0.15-0.4 s several).
+TRAILING_PAD_S = 0.05
 
 _SPACES = re.compile(r"\s+")
 
@@ -240,10 +248,11 @@ class WhisperTranscriber:
         except ImportError as exc:
             raise MissingDependency("faster-whisper is not installed: pip install faster-whisper") from exc
         s = self.settings
-        log.info("loading whisper model %s on %s/%s", self.model_label, s.device, s.compute_type)
+        workers, threads = decode_threads(s)
+        log.info("loading whisper model %s on %s/%s, %d x %d threads", self.model_label, s.device, s.compute_type, workers, threads)
         try:
             return WhisperModel(
-                self._model_ref, device=s.device, compute_type=s.compute_type, cpu_threads=s.cpu_threads
+                self._model_ref, device=s.device, compute_type=s.compute_type, cpu_threads=threads, num_workers=workers
             )
         except Exception as exc:  # noqa: BLE001 - hub, CTranslate2 and OS errors all end here
             raise self._load_error(exc) from exc
@@ -316,24 +325,41 @@ class WhisperTranscriber:
     ) -> tuple[list[Segment], str]:
         """Segments (times shifted by offset_s, clamped to the audio) and the language used."""
         o = self.options
-        # With a second decode to come, the first counts for the first half of the progress bar.
-        first = progress if progress is None or not o.filler_prompt else (lambda d, t: progress(d / 2, t))
-        out, language = self._decode(audio, o, offset_s=offset_s, total_s=total_s, progress=first, where=where)
-        guarded = o.hotwords or o.hallucination_silence_threshold
-        if not o.word_timestamps or not (guarded or o.filler_prompt) or (not out and not guarded):
-            return out, language
-        speech = _speech_spans(audio, o, offset_s)
-        if guarded:
-            out = self._restore_lost_speech(audio, out, speech, offset_s=offset_s, total_s=total_s, where=where)
-        if o.filler_prompt and out:
-            second = None if progress is None else (lambda d, t: progress(t / 2 + d / 2, t))
-            # The terms stay in front: Whisper copies the style of a prompt that reads like speech.
-            # No sampled retries: they make the fillers differ from run to run, and a window the
-            # styled decode gets wrong only costs fillers (its words are never used).
-            hotwords = " ".join(p for p in (o.hotwords, o.filler_prompt) if p)
-            styled = o.model_copy(update={"hotwords": hotwords, "temperatures": (o.temperatures[0],)})
-            heard, _ = self._decode(audio, styled, offset_s=offset_s, total_s=total_s, progress=second, where=where)
-            out = _merge_fillers(out, heard, speech)
+        # The decodes stop TRAILING_PAD_S after the last speech (times and progress stay the audio's).
+        audio = audio[: _speech_end(audio, o)]
+        styled_run = o.filler_prompt and o.word_timestamps
+        shares = _Progress(progress, parts=2 if styled_run else 1)
+        stop = threading.Event()
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="filler-decode") if styled_run else None
+        try:
+            if pool is not None:
+                # The filler-styled decode runs beside the words' decode, not after it: the model
+                # loads with one worker per decode (decode_threads), so on two cores the fillers
+                # cost ~10 % more wall time instead of ~130 % (bench/bench_asr.py).
+                # The terms stay in front: Whisper copies the style of a prompt that reads like speech.
+                # No sampled retries: they make the fillers differ from run to run, and a window the
+                # styled decode gets wrong only costs fillers (its words are never used).
+                hotwords = " ".join(p for p in (o.hotwords, o.filler_prompt) if p)
+                styled = o.model_copy(update={"hotwords": hotwords, "temperatures": (o.temperatures[0],)})
+                heard_job = pool.submit(
+                    self._decode, audio, styled, offset_s=offset_s, total_s=total_s,
+                    progress=shares.part(1), where=where, stop=stop,
+                )
+            out, language = self._decode(audio, o, offset_s=offset_s, total_s=total_s, progress=shares.part(0), where=where)
+            guarded = o.hotwords or o.hallucination_silence_threshold
+            if not o.word_timestamps or not (guarded or styled_run) or (not out and not guarded):
+                return out, language
+            speech = _speech_spans(audio, o, offset_s)
+            if guarded:
+                out = self._restore_lost_speech(audio, out, speech, offset_s=offset_s, total_s=total_s, where=where)
+            if pool is not None and out:
+                heard, _ = heard_job.result()
+                out = _merge_fillers(out, heard, speech)
+        finally:
+            # On an error, Ctrl-C or an answer without words the styled decode stops at its next window.
+            stop.set()
+            if pool is not None:
+                pool.shutdown(wait=False)
         if progress is not None:
             progress(total_s, total_s)
         return out, language
@@ -347,6 +373,7 @@ class WhisperTranscriber:
         total_s: float,
         progress: Progress | None,
         where: str,
+        stop: threading.Event | None = None,
     ) -> tuple[list[Segment], str]:
         model = self.load()
         try:
@@ -360,6 +387,8 @@ class WhisperTranscriber:
             progress(0.0, total_s)
         out: list[Segment] = []
         for seg in _guarded(raw, where):
+            if stop is not None and stop.is_set():
+                break  # faster-whisper decodes lazily: no further window is decoded
             converted = _segment(seg, offset_s, total_s)
             if converted.text:
                 out.append(converted)
@@ -409,6 +438,38 @@ class WhisperTranscriber:
             kept = _words_within(kept, a, b, inside=False)
         kept.extend(s for _, _, again in restored for s in again)
         return sorted(kept, key=lambda s: s.start)
+
+
+def decode_threads(settings: WhisperSettings) -> tuple[int, int]:
+    """(decodes run side by side, threads each) for loading the model.
+
+    A small Whisper model gains little from a second thread inside one decode, while two
+    decodes side by side scale with the cores: on two cores the words' decode of a 12-minute
+    answer took 60-70 s with 2 threads and 46 s with 1 (bench/bench_asr.py).
+    """
+    workers = settings.decode_workers if settings.keep_fillers else 1
+    threads = settings.cpu_threads or max(1, (os.cpu_count() or 1) // workers)
+    return workers, threads
+
+
+class _Progress:
+    """Reports the average progress of decodes that run at the same time, from their threads."""
+
+    def __init__(self, progress: Progress | None, parts: int) -> None:
+        self._progress = progress
+        self._done = [0.0] * parts
+        self._lock = threading.Lock()
+
+    def part(self, index: int) -> Progress | None:
+        if self._progress is None:
+            return None
+
+        def report(done_s: float, total_s: float) -> None:
+            with self._lock:
+                self._done[index] = done_s
+                self._progress(sum(self._done) / len(self._done), total_s)
+
+        return report
 
 
 def _merge_fillers(segments: list[Segment], styled: list[Segment], speech: list[tuple[float, float]]) -> list[Segment]:
@@ -512,6 +573,19 @@ def _speech_spans(audio: np.ndarray, options: DecodeOptions, offset_s: float) ->
     vad = VadOptions(threshold=options.vad_threshold, min_silence_duration_ms=options.vad_min_silence_ms, speech_pad_ms=100)
     rate = audio_io.SAMPLE_RATE_HZ
     return [(offset_s + t["start"] / rate, offset_s + t["end"] / rate) for t in get_speech_timestamps(audio, vad)]
+
+
+def _speech_end(audio: np.ndarray, options: DecodeOptions) -> int:
+    """Samples up to TRAILING_PAD_S after the last speech the VAD hears (all of it without VAD)."""
+    if not options.vad_filter:
+        return audio.size
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    vad = VadOptions(threshold=options.vad_threshold, min_silence_duration_ms=options.vad_min_silence_ms, speech_pad_ms=0)
+    spans = get_speech_timestamps(audio, vad)
+    if not spans:
+        return audio.size  # the decode says "no speech" itself, with its own message
+    return min(audio.size, spans[-1]["end"] + round(TRAILING_PAD_S * audio_io.SAMPLE_RATE_HZ))
 
 
 def _guarded(segments: Iterable[Any], where: str) -> Iterable[Any]:

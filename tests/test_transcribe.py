@@ -103,15 +103,20 @@ def test_other_formats_decode(transcriber, name):
 
 
 def test_same_output_as_faster_whisper_direct(transcriber, short):
-    """The words' decode adds nothing: faster-whisper on the file with the same options agrees
-    (this clip has no hesitation for the filler decode to merge in)."""
+    """The words' decode adds nothing: faster-whisper with the same options on the file's
+    speech (up to TRAILING_PAD_S after it) agrees (this clip has no hesitation for the filler
+    decode to merge in)."""
+    from interviewer.transcribe import _speech_end
+
     model = transcriber.load()
-    segments, info = model.transcribe(str(DATA / "short.flac"), **transcriber.options.transcribe_kwargs())
+    audio = load_audio(DATA / "short.flac")
+    end = _speech_end(audio, transcriber.options)
+    segments, info = model.transcribe(audio[:end], **transcriber.options.transcribe_kwargs())
     segments = list(segments)
     assert short.text == " ".join(" ".join(s.text.split()) for s in segments)
     direct = [(w.word, round(w.start, 3), round(w.end, 3)) for s in segments for w in s.words]
     assert [(w.text, w.start, w.end) for w in short.words] == direct
-    assert short.duration_s == pytest.approx(info.duration, abs=1e-3)
+    assert short.duration_s == pytest.approx(audio.size / SAMPLE_RATE_HZ, abs=1e-3)
 
 
 # --- timing -----------------------------------------------------------------------------------
@@ -229,6 +234,17 @@ def test_missing_faster_whisper_names_the_install(monkeypatch):
         WhisperTranscriber(WhisperSettings()).load()
 
 
+def test_decodes_side_by_side_share_the_cores(monkeypatch):
+    from interviewer.transcribe import decode_threads
+
+    monkeypatch.setattr("os.cpu_count", lambda: 8)
+    assert decode_threads(WhisperSettings()) == (2, 4)
+    assert decode_threads(WhisperSettings(keep_fillers=False)) == (1, 8)
+    assert decode_threads(WhisperSettings(cpu_threads=3, decode_workers=3)) == (3, 3)
+    monkeypatch.setattr("os.cpu_count", lambda: 1)
+    assert decode_threads(WhisperSettings()) == (2, 1)
+
+
 def test_decode_options():
     opts = DecodeOptions.from_settings(WhisperSettings(beam_size=3))
     kw = opts.transcribe_kwargs()
@@ -322,3 +338,30 @@ def test_a_long_answer_loses_no_window(transcriber):
     text = " ".join(s.text for s in segments)
     said = (DATA / "long" / "answer_75s.txt").read_text(encoding="utf-8")
     assert wer(said, text) <= 0.1, text
+
+
+def test_a_failed_words_decode_stops_the_filler_decode_beside_it():
+    """The two decodes run side by side; when the words' decode fails (or Ctrl-C), the error
+    comes through and the filler decode stops at its next window instead of running on."""
+    import threading
+
+    from interviewer.errors import TranscriptionError
+
+    seen: dict[str, bool] = {}
+
+    class Failing(WhisperTranscriber):
+        def _decode(self, audio, options, *, stop=None, **kw):
+            if stop is None:  # the words' decode
+                raise TranscriptionError("transcription of test failed: boom")
+            seen["stopped"] = stop.wait(timeout=10)
+            seen["styled"] = "hmm" in (options.hotwords or "")
+            return [], "en"
+
+    t = Failing(WhisperSettings(vocabulary=False))
+    with pytest.raises(TranscriptionError, match="boom"):
+        t.transcribe_array(np.full(SAMPLE_RATE_HZ, 0.1, np.float32))
+    for _ in range(100):
+        if "stopped" in seen:
+            break
+        threading.Event().wait(0.05)
+    assert seen == {"stopped": True, "styled": True}
