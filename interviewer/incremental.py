@@ -476,16 +476,24 @@ class IncrementalTranscriber:
         Whisper itself does between 30 s windows). After a cut inside speech, ``limit`` is a
         margin before the cut, so the word the cut went through, and any text invented over the
         cut-off tail, are decoded again with their context in the next chunk."""
-        ends = [w.end for seg in segments for w in seg.words if w.end <= limit]
+        from .vocabulary import is_hesitation
+
+        # The next chunk starts after the last spoken word, not after a hesitation merged in
+        # behind it: that one is heard again there ("name. Uh," then "Uh, so" doubled "uh").
+        ends = [w.end for seg in segments for w in seg.words if w.end <= limit and not is_hesitation(w.text)]
         if not ends or (max(ends) - start_s) < self.options.min_chunk_s / 2:
             return segments, cut  # no word timestamps (or nothing usable): keep the cut
         last = max(ends)
         kept: list[Segment] = []
         for seg in segments:
-            if seg.words and seg.words[-1].end <= last:
+            words = []
+            for w in seg.words:
+                if w.end > last or (is_hesitation(w.text) and words and words[-1].end >= last):
+                    break
+                words.append(w)
+            if len(words) == len(seg.words) and seg.words:
                 kept.append(seg)
                 continue
-            words = [w for w in seg.words if w.end <= last]
             if words:
                 text = join_words(words)
                 kept.append(seg.model_copy(update={"end": words[-1].end, "text": text, "words": words}))

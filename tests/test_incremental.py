@@ -14,7 +14,7 @@ import pytest
 
 from interviewer.errors import TranscriptionError
 from interviewer.incremental import ChunkingOptions, IncrementalTranscriber
-from interviewer.models import Segment, Word
+from interviewer.models import Segment, Word, join_words
 
 LONG = Path(__file__).parent / "data" / "long"
 CLIP = LONG / "answer_75s.ogg"  # piper joe voice, 76 s, made by bench/bench_incremental.py --make-test-clip
@@ -153,6 +153,21 @@ def test_forced_cut_resumes_after_the_last_whole_word() -> None:
     # Words ending more than 1 s before the cut are kept; the next chunk starts where they end.
     assert kept[-1].words[-1].end == pytest.approx(18.9) and cut == round(18.9 * SR)
     assert kept[-1].text == " ".join(w.text for w in kept[-1].words) and kept[-1].end == pytest.approx(18.9)
+    inc.finish()
+
+
+def test_a_hesitation_after_the_last_kept_word_is_left_to_the_next_chunk() -> None:
+    """A filler merged in right after the sentence end ("name. Uh,") would be heard again at
+    the start of the next chunk, which starts after "name."; it is not kept twice."""
+    inc = IncrementalTranscriber(FakeTranscriber(), options=ChunkingOptions(min_chunk_s=10, max_chunk_s=20))
+    words = [Word(text=f" w{i}", start=i * 0.5, end=i * 0.5 + 0.4) for i in range(20)]  # to 9.9 s
+    words[-1] = words[-1].model_copy(update={"text": " name."})
+    uh = Word(text=" Uh,", start=9.9, end=9.9)  # clamped onto the end of the word before it
+    tail = [Word(text=" so", start=10.2, end=10.5), Word(text=" we", start=10.6, end=10.8)]
+    segs = [Segment(start=0, end=9.9, text="a", words=[*words, uh]), Segment(start=10.2, end=10.8, text="b", words=tail)]
+    kept, cut = inc._resume_after_last_word(segs, cut=11 * SR, start_s=0.0, limit=9.9)
+    assert [w.text for s in kept for w in s.words][-1] == " name." and cut == round(9.9 * SR)
+    assert kept[-1].text == join_words(words)
     inc.finish()
 
 
