@@ -365,3 +365,17 @@ def test_a_failed_words_decode_stops_the_filler_decode_beside_it():
             break
         threading.Event().wait(0.05)
     assert seen == {"stopped": True, "styled": True}
+
+
+def test_decoding_stops_just_after_the_last_speech(transcriber, short):
+    """Silence after an answer is not decoded: Whisper would spend every fallback temperature on
+    it and often write "Thank you." there. The transcript still spans the whole file."""
+    from interviewer.transcribe import TRAILING_PAD_S, _speech_end
+
+    audio = load_audio(DATA / "short.flac")
+    padded = np.concatenate([audio, np.zeros(3 * SAMPLE_RATE_HZ, np.float32)])
+    end = _speech_end(padded, transcriber.options)
+    assert audio.size - SAMPLE_RATE_HZ // 2 < end <= audio.size + round(TRAILING_PAD_S * SAMPLE_RATE_HZ)
+    segments = transcriber.transcribe_array(padded)
+    assert wer(short.text, " ".join(s.text for s in segments)) <= 0.1
+    assert _speech_end(np.zeros(SAMPLE_RATE_HZ, np.float32), transcriber.options) == SAMPLE_RATE_HZ
