@@ -119,7 +119,6 @@ class Variant:
 def joined_rtf(variant: Variant, clips: list[Clip], repeat: int = 1, pause_s: float = 1.5) -> float:
     """Median RTF on one long answer: the clips joined with pauses (a 20 s clip over-weighs the end of audio)."""
     import tempfile
-    import wave
 
     import numpy as np
 
@@ -129,11 +128,7 @@ def joined_rtf(variant: Variant, clips: list[Clip], repeat: int = 1, pause_s: fl
     joined = np.concatenate([part for c in clips for part in (audio_io.load_audio(c.file), gap)])
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "joined.wav"
-        with wave.open(str(path), "wb") as out:
-            out.setnchannels(1)
-            out.setsampwidth(2)
-            out.setframerate(audio_io.SAMPLE_RATE_HZ)
-            out.writeframes((np.clip(joined, -1, 1) * 32767).astype("<i2").tobytes())
+        audio_io.write_wav(path, joined)
         long_clip = Clip(file=path, id="joined", kind="clean", voice="mixed", split="tune",
                          duration_s=len(joined) / audio_io.SAMPLE_RATE_HZ, text="", question=clips[0].question)
         variant.model()

@@ -40,7 +40,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from interviewer.audio import resample  # noqa: E402
+from interviewer.audio import resample, write_wav  # noqa: E402
 from interviewer.incremental import ChunkingOptions, IncrementalTranscriber  # noqa: E402
 from interviewer.settings import WhisperSettings  # noqa: E402
 from interviewer.transcribe import WhisperTranscriber  # noqa: E402
@@ -178,11 +178,7 @@ def cached_answer(minutes: float, cache_dir: Path, log=print) -> tuple[Path, np.
         audio, text = synthesize(minutes, log=log)
         cache_dir.mkdir(parents=True, exist_ok=True)
         tmp = wav.with_suffix(".tmp")
-        with wave.open(str(tmp), "wb") as w:
-            w.setnchannels(1)
-            w.setsampwidth(2)
-            w.setframerate(SR)
-            w.writeframes((np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes())
+        write_wav(tmp, audio)
         tmp.replace(wav)
         txt.write_text(text, encoding="utf-8")
     with wave.open(str(wav), "rb") as w:

@@ -20,7 +20,6 @@ import statistics
 import sys
 import tempfile
 import time
-import wave
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -32,7 +31,7 @@ CLIP = ROOT / "tests" / "data" / "long" / "answer_75s.ogg"
 
 def build_session(store_dir: Path, minutes: float):  # type: ignore[no-untyped-def]
     from interviewer.analysis import analyze
-    from interviewer.audio import SAMPLE_RATE_HZ, decode
+    from interviewer.audio import SAMPLE_RATE_HZ, decode, write_wav
     from interviewer.bank import load_bank
     from interviewer.grading.evidence import EvidenceGrader
     from interviewer.models import Segment, SessionMeta, SessionStatus, Transcript, Word
@@ -59,11 +58,7 @@ def build_session(store_dir: Path, minutes: float):  # type: ignore[no-untyped-d
     transcript = Transcript(text=" ".join(s.text.strip() for s in segments), segments=segments,
                             duration_s=duration, model=clip.model, quality=clip.quality)
     wav = store_dir.parent / "long.wav"
-    with wave.open(str(wav), "wb") as f:
-        f.setnchannels(1)
-        f.setsampwidth(2)
-        f.setframerate(SAMPLE_RATE_HZ)
-        f.writeframes((np.tile(pcm, repeats) * 32767).astype("<i2").tobytes())
+    write_wav(wav, np.tile(pcm, repeats))
 
     question = load_bank().get("bh-co-beyond-the-job").model_copy(update={"time_budget_s": 720})
     store = Store(store_dir)

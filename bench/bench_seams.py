@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 from bench_incremental import script as star_script  # noqa: E402
 
-from interviewer.audio import load_audio, resample  # noqa: E402
+from interviewer.audio import load_audio, resample, write_wav  # noqa: E402
 from interviewer.incremental import ChunkingOptions, IncrementalTranscriber  # noqa: E402
 from interviewer.models import Word  # noqa: E402
 from interviewer.settings import WhisperSettings  # noqa: E402
@@ -224,11 +224,7 @@ def build(name: str, cache: Path) -> Clip:
     if not (wav.is_file() and txt.is_file()):
         audio, said, voice = CLIPS[name][1]()
         cache.mkdir(parents=True, exist_ok=True)
-        with wave.open(str(wav), "wb") as w:
-            w.setnchannels(1)
-            w.setsampwidth(2)
-            w.setframerate(SR)
-            w.writeframes((np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes())
+        write_wav(wav, audio)
         txt.write_text(json.dumps({"said": said, "voice": voice}), encoding="utf-8")
     meta = json.loads(txt.read_text(encoding="utf-8"))
     with wave.open(str(wav), "rb") as w:

@@ -143,6 +143,17 @@ def resample(audio: np.ndarray, src_rate: int, dst_rate: int = SAMPLE_RATE_HZ) -
     return np.concatenate(out).astype(np.float32)
 
 
+def write_wav(path: Path | str, audio: np.ndarray) -> None:
+    """Mono float samples at SAMPLE_RATE_HZ as a 16-bit PCM WAV file (clipped to [-1, 1])."""
+    import wave
+
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(SAMPLE_RATE_HZ)
+        out.writeframes((np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes())
+
+
 def to_mono_float32(block: np.ndarray) -> np.ndarray:
     """One block of samples (int or float; 1-D or frames x channels) as mono float32 in [-1, 1]."""
     a = np.asarray(block)

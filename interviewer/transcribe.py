@@ -5,8 +5,8 @@
 ``models.Transcript``. The words are those of faster-whisper called directly with the same
 options (a test checks this); two additions guard against prompt failures: hesitations come
 from a second, filler-styled decode, run beside the first, and are merged in where it heard
-them between the same words, and speech left without words is decoded again without the vocabulary prompt and the
-hallucination filter (see the constants below).
+them between the same words; and speech left without words is decoded again without the
+vocabulary prompt and the hallucination filter (see the constants below).
 """
 
 from __future__ import annotations
@@ -327,7 +327,7 @@ class WhisperTranscriber:
         o = self.options
         # The decodes stop TRAILING_PAD_S after the last speech (times and progress stay the audio's).
         audio = audio[: _speech_end(audio, o)]
-        styled_run = o.filler_prompt and o.word_timestamps
+        styled_run = bool(o.filler_prompt) and o.word_timestamps
         shares = _Progress(progress, parts=2 if styled_run else 1)
         stop = threading.Event()
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="filler-decode") if styled_run else None
@@ -566,26 +566,24 @@ def _words_within(segments: list[Segment], a: float, b: float, *, inside: bool =
     return out
 
 
-def _speech_spans(audio: np.ndarray, options: DecodeOptions, offset_s: float) -> list[tuple[float, float]]:
-    """Where Silero VAD hears speech, in the answer's seconds (the same VAD settings as decoding)."""
+def _speech_spans(
+    audio: np.ndarray, options: DecodeOptions, offset_s: float, *, pad_ms: int = 100
+) -> list[tuple[float, float]]:
+    """Where Silero VAD hears speech (each span padded by pad_ms), in the answer's seconds (the
+    same VAD settings as decoding)."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-    vad = VadOptions(threshold=options.vad_threshold, min_silence_duration_ms=options.vad_min_silence_ms, speech_pad_ms=100)
+    vad = VadOptions(threshold=options.vad_threshold, min_silence_duration_ms=options.vad_min_silence_ms, speech_pad_ms=pad_ms)
     rate = audio_io.SAMPLE_RATE_HZ
     return [(offset_s + t["start"] / rate, offset_s + t["end"] / rate) for t in get_speech_timestamps(audio, vad)]
 
 
 def _speech_end(audio: np.ndarray, options: DecodeOptions) -> int:
     """Samples up to TRAILING_PAD_S after the last speech the VAD hears (all of it without VAD)."""
-    if not options.vad_filter:
-        return audio.size
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
-
-    vad = VadOptions(threshold=options.vad_threshold, min_silence_duration_ms=options.vad_min_silence_ms, speech_pad_ms=0)
-    spans = get_speech_timestamps(audio, vad)
+    spans = _speech_spans(audio, options, 0.0, pad_ms=0) if options.vad_filter else []
     if not spans:
         return audio.size  # the decode says "no speech" itself, with its own message
-    return min(audio.size, spans[-1]["end"] + round(TRAILING_PAD_S * audio_io.SAMPLE_RATE_HZ))
+    return min(audio.size, round((spans[-1][1] + TRAILING_PAD_S) * audio_io.SAMPLE_RATE_HZ))
 
 
 def _guarded(segments: Iterable[Any], where: str) -> Iterable[Any]:

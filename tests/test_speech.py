@@ -33,7 +33,7 @@ from interviewer.speech.tts import (
     make_speaker,
     system_backend,
 )
-from interviewer.audio import resample
+from interviewer.audio import load_audio, resample, write_wav
 
 from pulse import PulseServer, pulse_server  # noqa: F401 - fixture
 
@@ -277,6 +277,14 @@ def test_decode_wav_tolerates_streaming_header_and_resample() -> None:
     audio, rate = decode_wav(bytes(data))
     assert rate == 22050 and audio.shape == (2205,)
     assert resample(audio, 22050, 16000).size == 1600
+
+
+def test_write_wav_round_trips_and_clips(tmp_path) -> None:
+    tone = (1.2 * np.sin(np.linspace(0, 200 * np.pi, 16000))).astype(np.float32)  # peaks above full scale
+    write_wav(tmp_path / "t.wav", tone)
+    back = load_audio(tmp_path / "t.wav")
+    assert back.shape == tone.shape
+    assert np.max(np.abs(back - np.clip(tone, -1, 1))) < 1e-3
 
 
 @pytest.mark.skipif(system_backend() is None, reason="no espeak-ng/say/pyttsx3")

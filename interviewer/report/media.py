@@ -42,8 +42,7 @@ def cached_opus_bytes(path: Path) -> bytes:
         tmp.write_bytes(data)
         tmp.replace(copy)
     except OSError:
-        tmp.unlink(missing_ok=True)
-        pass  # a read-only or full store still gets its report; the next one compresses again
+        tmp.unlink(missing_ok=True)  # a read-only or full store still gets its report; the next one compresses again
     return data
 
 
