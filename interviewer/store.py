@@ -312,11 +312,9 @@ class Store:
     def create(self, meta: SessionMeta, audio: Path | None = None) -> SavedSession:
         """Make the folder, copy the audio in and index the session before anything slow runs."""
         self.ensure_ready()
-        folder = self.root / meta.id
-        existed = folder.exists()
         need = None
+        meta, folder, existed = self._claim(meta, audio)
         try:
-            folder.mkdir(parents=False, exist_ok=True)
             (folder / "grades").mkdir(exist_ok=True)
             if audio is not None and audio.resolve() != (folder / audio.name).resolve():
                 target = folder / f"answer{audio.suffix.lower()}"
@@ -333,6 +331,29 @@ class Store:
             raise StoreError(f"cannot save session in {folder}: {exc.strerror or exc}") from None
         self._index(meta)
         return SavedSession(meta=meta, folder=folder)
+
+    def _claim(self, meta: SessionMeta, audio: Path | None) -> tuple[SessionMeta, Path, bool]:
+        """(meta, its folder, whether the folder was there before): the folder is made with an
+        atomic mkdir, so two sessions started in the same second with the same random suffix
+        get two folders; the second gets a new id (the index would otherwise merge their rows).
+
+        A folder that holds ``audio`` and no session.json is this session's own (a recorder
+        wrote into it first) and is used as it is."""
+        for _ in range(20):
+            folder = self.root / meta.id
+            try:
+                folder.mkdir(parents=False)
+                return meta, folder, False
+            except FileExistsError:
+                own = audio is not None and audio.resolve().parent == folder.resolve()
+                if own and not (folder / "session.json").exists():
+                    return meta, folder, True
+                meta = meta.model_copy(update={"id": new_session_id(meta.created_at)})
+            except OSError as exc:
+                if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                    raise disk_full(folder) from None
+                raise StoreError(f"cannot save session in {folder}: {exc.strerror or exc}") from None
+        raise StoreError(f"cannot find a free session id in {self.root}")
 
     def discard(self, saved: SavedSession) -> None:
         """Remove a session that turned out to hold nothing usable (e.g. an undecodable file)."""

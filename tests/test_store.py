@@ -114,6 +114,17 @@ def test_round_trip_keeps_every_grade(tmp_path: Path) -> None:
     assert row.overall == 4.0 and row.grader == "llm" and row.scores == {"metrics": 3}
 
 
+def test_two_sessions_given_the_same_id_are_both_kept(tmp_path: Path) -> None:
+    # Ids are the second plus two random bytes: a clash is rare but would merge two index rows.
+    store = Store(tmp_path)
+    first = store.create(_meta("20261202-101010-abcd"))
+    store.add_grade(first, _grade(overall=2.0))
+    second = store.create(_meta("20261202-101010-abcd"))
+    assert second.meta.id != first.meta.id
+    assert sorted(r.id for r in store.list()) == sorted([first.meta.id, second.meta.id])
+    assert store.load(first.meta.id).grades[0].overall == 2.0 and not store.load(second.meta.id).grades
+
+
 def test_resolve_last_prefix_and_unknown(tmp_path: Path) -> None:
     store = Store(tmp_path)
     with pytest.raises(SessionNotFound, match="no saved sessions"):
