@@ -12,6 +12,7 @@ vocabulary prompt and the hallucination filter (see the constants below).
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 import threading
@@ -51,12 +52,20 @@ LOST_SPEECH_S = 2.0
 # ...and that text replaces the gap when it has at least this many content words per second of
 # speech (normal speech is 2-3; a gap of real "um ... uh" decodes to almost nothing).
 RESTORED_WORDS_PER_S = 0.6
+# Padding of the VAD's speech when it says where speech is (lost speech, fillers in room noise).
+SPEECH_PAD_S = 0.1
 # Audio kept after the last speech Silero hears, in a whole file and in every live chunk alike.
 # With word timestamps faster-whisper resumes after the last word and decodes what is left as a
 # window of its own; over a few hundred ms of silence that window runs through every fallback
 # temperature and often invents "Thank you." (measured on live chunks: 0.05 s gave no such
 # text, 0.15-0.4 s several).
 TRAILING_PAD_S = 0.05
+# Even so, the last segment often ends a few hundred ms before the audio does (the last word's
+# DTW end is early), and decoding that rest cost more than the whole window before it: with the
+# vocabulary prompt tiny.en looped to its token limit there at temperature 0 before a fallback
+# gave up (3 s of a 5 s decode of a 16 s clip). A decode stops after a segment when less speech
+# than this follows it: too short for a word Whisper did not already write.
+TAIL_SPEECH_S = 0.2
 
 _SPACES = re.compile(r"\s+")
 
@@ -325,8 +334,11 @@ class WhisperTranscriber:
     ) -> tuple[list[Segment], str]:
         """Segments (times shifted by offset_s, clamped to the audio) and the language used."""
         o = self.options
+        # One VAD pass serves the trim, the tail stop, the lost-speech check and the filler merge.
+        bare = _speech_spans(audio, o, 0.0, pad_ms=0) if (o.vad_filter or o.word_timestamps) else []
         # The decodes stop TRAILING_PAD_S after the last speech (times and progress stay the audio's).
-        audio = audio[: _speech_end(audio, o)]
+        audio = audio[: _speech_end(audio, o, bare)]
+        tail = bare if o.vad_filter else None
         styled_run = bool(o.filler_prompt) and o.word_timestamps
         shares = _Progress(progress, parts=2 if styled_run else 1)
         stop = threading.Event()
@@ -334,22 +346,31 @@ class WhisperTranscriber:
         try:
             if pool is not None:
                 # The filler-styled decode runs beside the words' decode, not after it: the model
-                # loads with one worker per decode (decode_threads), so on two cores the fillers
-                # cost ~10 % more wall time instead of ~130 % (bench/bench_asr.py).
+                # loads with one worker per decode (decode_threads). It runs without word
+                # timestamps: their alignment pass and the re-seeking after every window's last
+                # word made it 2.5x slower (75 s against 30 s alone on a 12-minute answer), and
+                # so the slower of the two. Now it ends first, and the whole transcription takes
+                # about what faster-whisper alone takes (bench/bench_asr.py). Its words are timed
+                # within their segment's speech; a hesitation then goes between the plain
+                # decode's words (_merge_fillers), so it needs no exact time.
                 # The terms stay in front: Whisper copies the style of a prompt that reads like speech.
                 # No sampled retries: they make the fillers differ from run to run, and a window the
                 # styled decode gets wrong only costs fillers (its words are never used).
                 hotwords = " ".join(p for p in (o.hotwords, o.filler_prompt) if p)
-                styled = o.model_copy(update={"hotwords": hotwords, "temperatures": (o.temperatures[0],)})
+                styled = o.model_copy(update={
+                    "hotwords": hotwords, "temperatures": (o.temperatures[0],), "word_timestamps": False,
+                })
                 heard_job = pool.submit(
                     self._decode, audio, styled, offset_s=offset_s, total_s=total_s,
-                    progress=shares.part(1), where=where, stop=stop,
+                    progress=shares.part(1), where=where, stop=stop, tail=tail, estimate_words=True,
                 )
-            out, language = self._decode(audio, o, offset_s=offset_s, total_s=total_s, progress=shares.part(0), where=where)
+            out, language = self._decode(
+                audio, o, offset_s=offset_s, total_s=total_s, progress=shares.part(0), where=where, tail=tail
+            )
             guarded = o.hotwords or o.hallucination_silence_threshold
             if not o.word_timestamps or not (guarded or styled_run) or (not out and not guarded):
                 return out, language
-            speech = _speech_spans(audio, o, offset_s)
+            speech = _padded(bare, SPEECH_PAD_S, offset=offset_s, end=audio.size / audio_io.SAMPLE_RATE_HZ)
             if guarded:
                 out = self._restore_lost_speech(audio, out, speech, offset_s=offset_s, total_s=total_s, where=where)
             if pool is not None and out:
@@ -374,7 +395,12 @@ class WhisperTranscriber:
         progress: Progress | None,
         where: str,
         stop: threading.Event | None = None,
+        tail: list[tuple[float, float]] | None = None,
+        estimate_words: bool = False,
     ) -> tuple[list[Segment], str]:
+        """One faster-whisper decode of ``audio``; ``tail`` (the array's bare VAD speech) makes it
+        stop after a segment that less than TAIL_SPEECH_S of speech follows. ``estimate_words``:
+        a decode without word timestamps gets words timed by their place in the segment."""
         model = self.load()
         try:
             raw, info = model.transcribe(audio, **options.transcribe_kwargs())
@@ -389,11 +415,14 @@ class WhisperTranscriber:
         for seg in _guarded(raw, where):
             if stop is not None and stop.is_set():
                 break  # faster-whisper decodes lazily: no further window is decoded
-            converted = _segment(seg, offset_s, total_s)
+            converted = _segment(seg, offset_s, total_s, estimate_words=estimate_words, speech=tail)
             if converted.text:
                 out.append(converted)
             if progress is not None:
                 progress(_clamp(seg.end, total_s), total_s)
+            if tail is not None and sum(max(0.0, e - max(b, seg.end)) for b, e in tail) < TAIL_SPEECH_S:
+                log.debug("%s: %.1f s: no more speech after this segment; the rest is not decoded", where, seg.end)
+                break  # see TAIL_SPEECH_S
         return out, info.language
 
     def _restore_lost_speech(
@@ -567,7 +596,7 @@ def _words_within(segments: list[Segment], a: float, b: float, *, inside: bool =
 
 
 def _speech_spans(
-    audio: np.ndarray, options: DecodeOptions, offset_s: float, *, pad_ms: int = 100
+    audio: np.ndarray, options: DecodeOptions, offset_s: float, *, pad_ms: int = round(SPEECH_PAD_S * 1000)
 ) -> list[tuple[float, float]]:
     """Where Silero VAD hears speech (each span padded by pad_ms), in the answer's seconds (the
     same VAD settings as decoding)."""
@@ -578,9 +607,25 @@ def _speech_spans(
     return [(offset_s + t["start"] / rate, offset_s + t["end"] / rate) for t in get_speech_timestamps(audio, vad)]
 
 
-def _speech_end(audio: np.ndarray, options: DecodeOptions) -> int:
-    """Samples up to TRAILING_PAD_S after the last speech the VAD hears (all of it without VAD)."""
-    spans = _speech_spans(audio, options, 0.0, pad_ms=0) if options.vad_filter else []
+def _padded(spans: list[tuple[float, float]], pad_s: float, *, offset: float, end: float) -> list[tuple[float, float]]:
+    """``spans`` (seconds of an array ``end`` s long) widened by pad_s each side, overlaps merged,
+    shifted by ``offset``: what the VAD gives with speech_pad_ms, from one pass without it."""
+    out: list[tuple[float, float]] = []
+    for a, b in spans:
+        a, b = max(0.0, a - pad_s), min(end, b + pad_s)
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return [(offset + a, offset + b) for a, b in out]
+
+
+def _speech_end(audio: np.ndarray, options: DecodeOptions, bare: list[tuple[float, float]] | None = None) -> int:
+    """Samples up to TRAILING_PAD_S after the last speech the VAD hears (all of it without VAD);
+    ``bare``: the array's VAD spans without padding, when they are at hand."""
+    if not options.vad_filter:
+        return audio.size
+    spans = _speech_spans(audio, options, 0.0, pad_ms=0) if bare is None else bare
     if not spans:
         return audio.size  # the decode says "no speech" itself, with its own message
     return min(audio.size, round((spans[-1][1] + TRAILING_PAD_S) * audio_io.SAMPLE_RATE_HZ))
@@ -621,9 +666,12 @@ def hotwords_for(settings: WhisperSettings, question: Question | None) -> str | 
     return build_hotwords(terms, fillers=False, term_tokens=settings.vocabulary_tokens)
 
 
-def _segment(seg: Any, offset: float, total: float) -> Segment:
+def _segment(
+    seg: Any, offset: float, total: float, *, estimate_words: bool = False, speech: list[tuple[float, float]] | None = None
+) -> Segment:
     # Words keep Whisper's own leading space (" 20", ",000"): join_words then rebuilds
     # "20,000" and "3.1%" as said, where re-spacing stripped words gave "20 ,000".
+    timed = seg.words if seg.words is not None or not estimate_words else _estimated_words(seg, speech)
     words = [
         Word(
             text=w.word,
@@ -631,7 +679,7 @@ def _segment(seg: Any, offset: float, total: float) -> Segment:
             end=round(offset + _clamp(max(w.end, w.start), total), 3),
             probability=min(max(float(w.probability), 0.0), 1.0),
         )
-        for w in (seg.words or [])
+        for w in (timed or [])
         if w.word.strip()
     ]
     return Segment(
@@ -642,3 +690,42 @@ def _segment(seg: Any, offset: float, total: float) -> Segment:
         no_speech_prob=float(seg.no_speech_prob),
         avg_logprob=float(seg.avg_logprob),
     )
+
+
+def _estimated_words(seg: Any, speech: list[tuple[float, float]] | None) -> list[Any]:
+    """The words of a segment decoded without word timestamps, each timed by where its
+    characters fall in the speech the VAD hears within the segment (``speech``: the array's
+    spans; without it, the whole segment), with the segment's mean token probability.
+
+    Speech runs at a roughly even rate over a few seconds, but a segment often starts at its
+    window's start, before the first word: a leading "Uh," timed there fell outside the speech."""
+    from types import SimpleNamespace
+
+    runs = [(max(a, seg.start), min(b, seg.end)) for a, b in (speech or []) if b > seg.start and a < seg.end]
+    runs = runs or [(seg.start, max(seg.end, seg.start))]
+    total = sum(b - a for a, b in runs)
+
+    def at(share: float, *, starting: bool) -> tuple[float, int]:
+        """(time, run) by which ``share`` of the segment's speech is said; a word starts in
+        the next run where the previous one ends."""
+        left = share * total
+        for n, (a, b) in enumerate(runs):
+            if left < b - a or (left == b - a and not starting):
+                return a + left, n
+            left -= b - a
+        return runs[-1][1], len(runs) - 1
+
+    pieces = re.findall(r"\s*\S+", seg.text)
+    size = sum(len(p) for p in pieces) or 1
+    probability = math.exp(min(float(seg.avg_logprob), 0.0))
+    out, done = [], 0
+    for piece in pieces:
+        (start, first), done = at(done / size, starting=True), done + len(piece)
+        end, last = at(done / size, starting=False)
+        if first != last:  # across a pause: the word is said on the side with more of it
+            if runs[first][1] - start >= end - runs[last][0]:
+                end = runs[first][1]
+            else:
+                start = runs[last][0]
+        out.append(SimpleNamespace(word=piece, start=start, end=end, probability=probability))
+    return out

@@ -293,6 +293,26 @@ def test_fillers_are_merged_where_the_styled_decode_heard_them_between_the_same_
     assert _merge_fillers(plain, echo, speech=[(0.4, 2.5)]) == plain
 
 
+def test_words_of_a_decode_without_word_timestamps_are_timed_within_its_speech():
+    from types import SimpleNamespace
+
+    from interviewer.transcribe import _estimated_words, _padded
+
+    seg = SimpleNamespace(start=0.0, end=10.0, text=" Uh, that was it. Um, done.", avg_logprob=-0.2)
+    # Speech from 1 to 4 s and from 6 to 10 s: the segment starts at its window's start, before it.
+    words = _estimated_words(seg, [(1.0, 4.0), (6.0, 10.0)])
+    assert [w.word for w in words] == [" Uh,", " that", " was", " it.", " Um,", " done."]
+    assert words[0].start == pytest.approx(1.0) and words[-1].end == pytest.approx(10.0)
+    assert all(1.0 <= w.start <= w.end <= 10.0 and not 4.0 < (w.start + w.end) / 2 < 6.0 for w in words)
+    assert [w.start for w in words] == sorted(w.start for w in words)
+    assert words[0].probability == pytest.approx(0.8187, abs=1e-3)
+    assert _estimated_words(seg, None)[0].start == 0.0  # no VAD: the whole segment
+    # The padded spans are what the VAD gives with padding: widened, merged, shifted.
+    assert _padded([(0.05, 1.0), (1.15, 2.0), (3.0, 3.95)], 0.1, offset=10.0, end=4.0) == [
+        (10.0, 12.1), (12.9, 14.0)
+    ]
+
+
 def test_filler_decode_keeps_words_of_the_plain_decode(transcriber):
     """On the disfluent clips the words are the plain decode's; only hesitations are added."""
     from interviewer.vocabulary import is_hesitation
@@ -378,3 +398,33 @@ def test_decoding_stops_just_after_the_last_speech(transcriber, short):
     segments = transcriber.transcribe_array(padded)
     assert wer(short.text, " ".join(s.text for s in segments)) <= 0.1
     assert _speech_end(np.zeros(SAMPLE_RATE_HZ, np.float32), transcriber.options) == SAMPLE_RATE_HZ
+
+
+def test_the_rest_after_the_last_words_is_not_decoded(transcriber, monkeypatch):
+    """faster-whisper resumes after the last word and decodes the few hundred ms left as a window
+    of its own; with a vocabulary prompt tiny.en looped to its token limit there (3 s of a 5 s
+    decode of this clip). The decode stops once no speech follows; the words are the same."""
+    import threading
+
+    import faster_whisper.transcribe as fw
+
+    from interviewer import transcribe as tr
+    from interviewer.bank import load_bank
+
+    clip = DATA / "asr" / "clean_t3.piper.ogg"
+    biased = transcriber.for_question(load_bank().get("bh-own-project-failure"))
+    windows: list[str] = []
+    real = fw.WhisperModel.generate_with_fallback
+
+    def counted(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        windows.append(threading.current_thread().name)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(fw.WhisperModel, "generate_with_fallback", counted)
+    stopped = biased.transcribe(clip)
+    stopped_windows, windows[:] = windows.count(threading.main_thread().name), []
+    monkeypatch.setattr(tr, "TAIL_SPEECH_S", 0.0)  # never stop early
+    full = biased.transcribe(clip)
+    # 16 s of speech: one 30 s window, and the rest after the last word only without the stop.
+    assert stopped_windows == 1 and windows.count(threading.main_thread().name) == 2
+    assert stopped.text == full.text
