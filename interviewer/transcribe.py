@@ -458,7 +458,10 @@ class WhisperTranscriber:
             again = _words_within(again, a, b)
             words = [w for s in again for w in s.words if not is_hesitation(w.text)]
             log.info("%s: %.1f s of speech between %.1f and %.1f s had no words; decoded again: %d words", where, heard, a, b, len(words))
-            if len(words) >= max(3, RESTORED_WORDS_PER_S * heard):
+            # When the first decode heard no word at all (an answer in another language, mumbling),
+            # whatever this decode heard is kept: the quality gate must see it and say the
+            # transcript is unreliable, not "no speech found" (seen once on the French clip).
+            if len(words) >= max(3, RESTORED_WORDS_PER_S * heard) or (words and not covered):
                 restored.append((a, b, again))
         if not restored:
             return segments

@@ -348,6 +348,19 @@ def test_speech_left_without_words_is_decoded_again(transcriber):
     assert starts == sorted(starts) and any(12 <= t <= 30 for t in starts)
 
 
+def test_an_answer_the_first_decode_heard_nothing_of_keeps_what_the_second_heard(transcriber):
+    """French to tiny.en: the words' decode now and then keeps no word at all, and the second
+    decode a few. Those few words are kept (for the quality gate to judge), however few."""
+    from interviewer.transcribe import _speech_spans
+
+    audio = load_audio(DATA / "asr" / "french.espeak-fr.ogg")
+    total = audio.size / SAMPLE_RATE_HZ
+    speech = _speech_spans(audio, transcriber.options, 0.0)
+    again = transcriber._restore_lost_speech(audio, [], speech, offset_s=0.0, total_s=total, where="test")
+    words = [w for s in again for w in s.words]
+    assert words and all(0.0 <= w.start <= w.end <= total for w in words)
+
+
 @pytest.mark.slow
 def test_a_long_answer_loses_no_window(transcriber):
     """100 s: the committed 76 s answer and 25 s of room noise. With the filler prompt on the
