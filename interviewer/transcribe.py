@@ -674,7 +674,7 @@ def _segment(
 ) -> Segment:
     # Words keep Whisper's own leading space (" 20", ",000"): join_words then rebuilds
     # "20,000" and "3.1%" as said, where re-spacing stripped words gave "20 ,000".
-    timed = seg.words if seg.words is not None or not estimate_words else _estimated_words(seg, speech)
+    timed = _estimated_words(seg, speech) if estimate_words and seg.words is None else seg.words
     words = [
         Word(
             text=w.word,

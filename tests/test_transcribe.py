@@ -348,17 +348,21 @@ def test_speech_left_without_words_is_decoded_again(transcriber):
     assert starts == sorted(starts) and any(12 <= t <= 30 for t in starts)
 
 
-def test_an_answer_the_first_decode_heard_nothing_of_keeps_what_the_second_heard(transcriber):
+def test_an_answer_the_first_decode_heard_nothing_of_keeps_what_the_second_heard(transcriber, monkeypatch):
     """French to tiny.en: the words' decode now and then keeps no word at all, and the second
-    decode a few. Those few words are kept (for the quality gate to judge), however few."""
-    from interviewer.transcribe import _speech_spans
+    decode only a few. Those few words are kept (for the quality gate to judge), however few;
+    beside words the first decode did hear, a sparse second decode is still rejected."""
+    from interviewer import transcribe as tr
 
     audio = load_audio(DATA / "asr" / "french.espeak-fr.ogg")
     total = audio.size / SAMPLE_RATE_HZ
-    speech = _speech_spans(audio, transcriber.options, 0.0)
+    speech = tr._speech_spans(audio, transcriber.options, 0.0)
+    monkeypatch.setattr(tr, "RESTORED_WORDS_PER_S", 100.0)  # no decode is dense enough
     again = transcriber._restore_lost_speech(audio, [], speech, offset_s=0.0, total_s=total, where="test")
     words = [w for s in again for w in s.words]
     assert words and all(0.0 <= w.start <= w.end <= total for w in words)
+    heard = [_seg((" Bonjour.", total - 0.6, total - 0.1))]
+    assert transcriber._restore_lost_speech(audio, heard, speech, offset_s=0.0, total_s=total, where="test") == heard
 
 
 @pytest.mark.slow
