@@ -210,6 +210,8 @@ def main() -> None:
     parser.add_argument("--split", choices=["tune", "heldout"], help="only these clips")
     parser.add_argument("--kinds", nargs="+", choices=["clean", "fillers", "ml"], help="only these kinds")
     parser.add_argument("--voices", nargs="+", help="only these voices (piper, espeak, human)")
+    parser.add_argument("--chunks", metavar="MIN,MAX",
+                        help="chunk lengths (s) of the project's chunked decode (default: ChunkingOptions')")
     parser.add_argument("--show", action="store_true", help="print every hypothesis to stderr")
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--joined", type=int, default=0, metavar="N",
@@ -223,6 +225,15 @@ def main() -> None:
              if (not args.split or c.split == args.split) and (not args.kinds or c.kind in args.kinds)
              and (not args.voices or c.voice in args.voices)]
     questions = {q: bank.get(q) for q in {c.question for c in clips}}
+    if args.chunks:
+        import functools
+
+        import interviewer.incremental as incremental
+
+        low, high = (float(x) for x in args.chunks.split(","))
+        # Bench only: every transcription made without explicit options uses these lengths.
+        incremental.ChunkingOptions = functools.partial(  # type: ignore[misc]
+            incremental.ChunkingOptions, min_chunk_s=low, max_chunk_s=high)
     settings = WhisperSettings(model=args.model, beam_size=args.beam, **({"vocabulary_tokens": args.vocabulary_tokens} if args.vocabulary_tokens is not None else {}))
     results = []
     for spec in args.variants:

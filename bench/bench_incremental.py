@@ -4,6 +4,7 @@ Generates (once, cached) a long spoken answer with piper's joe voice, then measu
 
   batch      the whole file transcribed after stop (model already loaded)
   full       incremental, every block fed as fast as possible, then finish()
+  stops      incremental, the wait after stop at --stops random stop points (median, p90, max)
   realtime   incremental, blocks fed at microphone pace by a simulated recorder: a capture
              thread that must run every block (like PortAudio's callback, which needs the
              GIL) and a writer thread that writes the WAV and calls on_block; a block whose
@@ -335,6 +336,42 @@ def run_realtime(audio: np.ndarray, args: argparse.Namespace, log=print) -> dict
             "transcript": transcript}
 
 
+def run_stops(audio: np.ndarray, args: argparse.Namespace) -> dict:
+    """The wait after stop at ``--stops`` random stop points: what the candidate sees.
+
+    The time after stop depends on where the stop falls: the audio since the last cut (up to
+    max_chunk_s) is left to decode, and a chunk may be in flight. For each stop point, a new
+    transcriber is fed the answer up to it one second at a time, the worker catching up after
+    each second except the last (a chunk cut in that second is still in flight at stop, which
+    makes the figure a little pessimistic), and then finish() is timed.
+    """
+    rng = random.Random(7)
+    duration = audio.size / SR
+    stops = sorted(rng.uniform(min(30.0, duration / 2), duration) for _ in range(args.stops))
+    tr = make_transcriber(args, incremental=True)
+    tr.load()
+    step = SR
+    waits, tails = [], []
+    for stop in stops:
+        inc = IncrementalTranscriber(tr, options=chunking(args))
+        end = int(stop * SR)
+        for i in range(0, end, step):
+            for b in _blocks(audio[i : min(end, i + step)], int(args.block_s * SR)):
+                inc.feed(b.astype(np.float32) / 32768.0)
+            if i + step < end:
+                inc.wait_idle()
+        t0 = time.monotonic()
+        inc.finish()
+        waits.append(time.monotonic() - t0)
+        tails.append(stop - (inc.chunk_bounds[-2][1] if len(inc.chunk_bounds) > 1 else 0.0))
+        print(f"  stop at {stop:6.1f} s: transcript ready {waits[-1]:.2f} s after stop "
+              f"(last chunk {tails[-1]:.1f} s of audio)", flush=True)
+    w = np.array(waits)
+    return {"mode": "stops", "after_stop_s": float(np.median(w)), "after_stop_p90_s": float(np.percentile(w, 90)),
+            "after_stop_max_s": float(w.max()), "stops": stops, "waits": waits, "last_chunk_s": tails,
+            "text": "", "words": 0}
+
+
 def check_timestamps(transcript, duration: float) -> str:
     words = transcript.words
     bad = sum(1 for a, b in zip(words, words[1:]) if b.start < a.start or b.start < a.end - 1e-6)
@@ -346,6 +383,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--minutes", type=float, default=12.0, help="length of the spoken answer")
     ap.add_argument("--modes", default="batch,full,realtime", help="comma list of batch, full, realtime")
+    ap.add_argument("--stops", type=int, default=10, help="stop points for the stops mode")
     ap.add_argument("--cpu-threads", type=int, default=0, help="CTranslate2 threads (0: its default)")
     ap.add_argument("--beam", type=int, default=5)
     ap.add_argument("--min-chunk", type=float, default=ChunkingOptions().min_chunk_s)
@@ -381,6 +419,12 @@ def main() -> None:
             r = run_full(audio, args)
         elif mode == "realtime":
             r = run_realtime(audio, args, log=lambda s: print(s, flush=True))
+        elif mode == "stops":
+            r = run_stops(audio, args)
+            print(f"[stops] after stop over {len(r['waits'])} stop points: median {r['after_stop_s']:.2f} s, "
+                  f"p90 {r['after_stop_p90_s']:.2f} s, max {r['after_stop_max_s']:.2f} s", flush=True)
+            results[mode] = r
+            continue
         else:
             sys.exit(f"unknown mode {mode}")
         results[mode] = r
@@ -403,7 +447,9 @@ def main() -> None:
         print(f"  (batch reference from {batch_cache.name}: {base['after_stop_s']:.2f} s after stop)")
     for mode, r in results.items():
         line = f"  {mode:9s} after stop {r['after_stop_s']:7.2f} s"
-        if base is not None and mode != "batch":
+        if mode == "stops":
+            line += f" (median of {len(r['waits'])}; p90 {r['after_stop_p90_s']:.2f} s, max {r['after_stop_max_s']:.2f} s)"
+        elif base is not None and mode != "batch":
             line += f"   WER vs batch {wer(base['text'], r['text']):.3f}"
         if "dropped_blocks" in r:
             line += f"   dropped blocks {r['dropped_blocks']}"

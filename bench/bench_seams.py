@@ -1,12 +1,14 @@
 """Benchmark: does the live (incremental) transcript equal the batch one? (issue 8, item 3)
 
-For each clip: the batch transcript (the whole array through ``transcribe_array``), the live
+For each clip: the batch transcript (``transcribe_in_chunks``, what ``interviewer transcribe``
+does with a file; ``--whole`` adds the unchunked decode of the whole array), the live
 transcript (``IncrementalTranscriber`` fed 1 s at a time, waiting for the worker after each
 second, so chunks are cut where a live session with an idle worker cuts them), and
 
   WER batch vs script, WER live vs script, WER live vs batch,
   batch words missing from the live transcript within SEAM_S of a chunk seam (and anywhere),
-  live words doubled near a seam (an inserted word equal to a neighbour).
+  live words doubled near a seam (an inserted word equal to a neighbour, and not a
+  repetition the script has: speakers restart).
 
 Clips are built here (cached) with speech that makes seams fail: mid-sentence pauses of
 0.2-1.5 s, restarts ("we rolled, we rolled it back"), short sentences with names, in two
@@ -46,7 +48,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 from bench_incremental import script as star_script  # noqa: E402
 
 from interviewer.audio import load_audio, resample, write_wav  # noqa: E402
-from interviewer.incremental import ChunkingOptions, IncrementalTranscriber  # noqa: E402
+from interviewer.incremental import ChunkingOptions, IncrementalTranscriber, transcribe_in_chunks  # noqa: E402
 from interviewer.models import Word  # noqa: E402
 from interviewer.settings import WhisperSettings  # noqa: E402
 from interviewer.transcribe import WhisperTranscriber  # noqa: E402
@@ -267,6 +269,8 @@ class Result:
     wer_batch: float | None
     wer_live: float | None
     wer_live_vs_batch: float
+    wer_whole: float | None = None  # --whole: the unchunked decode of the whole array
+    whole_text: str = ""
     missing_at_seams: list[str] = field(default_factory=list)
     missing_elsewhere: int = 0
     doubled_at_seams: list[str] = field(default_factory=list)
@@ -278,9 +282,25 @@ class Result:
     seams: list[float] = field(default_factory=list)
 
 
-def compare(batch_words: list[Word], live_words: list[Word], seams: list[float]) -> tuple[list[str], int, list[str], int]:
-    """Batch words missing live near a seam, elsewhere, live words doubled near a seam, and
-    how many of all the live-vs-batch word errors lie near a seam."""
+def said_tokens(said: str | None, live_words: list[Word]) -> set[int]:
+    """Indices of the live tokens the script confirms (aligned as equal): a repetition the
+    speaker said ("that measuring, that measuring the right thing") is not a doubling, even
+    where the batch decode dropped it."""
+    import jiwer
+
+    h = tokens(live_words)
+    if not said or not h:
+        return set()
+    out = jiwer.process_words(normalize(said), " ".join(t for t, *_ in h))
+    return {k for c in out.alignments[0] if c.type == "equal" for k in range(c.hyp_start_idx, c.hyp_end_idx)}
+
+
+def compare(
+    batch_words: list[Word], live_words: list[Word], seams: list[float], said: set[int] = frozenset()
+) -> tuple[list[str], int, list[str], int]:
+    """Batch words missing live near a seam, elsewhere, live words doubled near a seam (not
+    counting those in ``said``, see said_tokens), and how many of all the live-vs-batch word
+    errors lie near a seam."""
     import jiwer
 
     b, h = tokens(batch_words), tokens(live_words)
@@ -305,15 +325,20 @@ def compare(batch_words: list[Word], live_words: list[Word], seams: list[float])
             for k in range(chunk.hyp_start_idx, chunk.hyp_end_idx):
                 tok, t0, t1 = h[k]
                 neighbours = {h[j][0] for j in range(max(0, k - 3), min(len(h), k + 4)) if j != k}
-                if tok in neighbours and near(t0, t1):
+                if tok in neighbours and near(t0, t1) and k not in said:
                     doubled.append(f"{tok}@{t0:.1f}")
     return missing, elsewhere, doubled, errors_near
 
 
-def evaluate(clip: Clip, transcriber: WhisperTranscriber, options: ChunkingOptions, feed: str) -> Result:
+def evaluate(clip: Clip, transcriber: WhisperTranscriber, options: ChunkingOptions, feed: str,
+             whole: bool = False) -> Result:
     import jiwer
 
-    batch_segments = transcriber.transcribe_array(clip.audio)
+    # Batch is what `interviewer transcribe` does with the file: the same chunked decode.
+    batch_segments = transcribe_in_chunks(transcriber, clip.audio, options=options)
+    # For reference, Whisper's own 30 s windows over the whole array (the batch path before
+    # batch was chunked).
+    whole_text = " ".join(s.text for s in transcriber.transcribe_array(clip.audio)) if whole else ""
     batch_words = [w for s in batch_segments for w in s.words]
     batch_text = " ".join(s.text for s in batch_segments)
     inc = IncrementalTranscriber(transcriber, options=options)
@@ -326,7 +351,8 @@ def evaluate(clip: Clip, transcriber: WhisperTranscriber, options: ChunkingOptio
     live = inc.finish()
     after = time.monotonic() - stop
     seams = [end for _, end in inc.chunk_bounds[:-1]]
-    missing, elsewhere, doubled, errors_near = compare(batch_words, live.words, seams)
+    missing, elsewhere, doubled, errors_near = compare(batch_words, live.words, seams,
+                                                       said_tokens(clip.said, live.words))
     said = normalize(clip.said) if clip.said else None
     return Result(
         name=clip.name, voice=clip.voice, duration_s=round(clip.audio.size / SR, 1),
@@ -334,6 +360,7 @@ def evaluate(clip: Clip, transcriber: WhisperTranscriber, options: ChunkingOptio
         wer_batch=jiwer.wer(said, normalize(batch_text)) if said else None,
         wer_live=jiwer.wer(said, normalize(live.text)) if said else None,
         wer_live_vs_batch=jiwer.wer(normalize(batch_text), normalize(live.text)),
+        wer_whole=jiwer.wer(said, normalize(whole_text)) if said and whole else None, whole_text=whole_text,
         missing_at_seams=missing, missing_elsewhere=elsewhere, doubled_at_seams=doubled, after_stop_s=after,
         errors_near_seams=errors_near, errors=_errors(batch_text, live.text),
         batch_text=batch_text, live_text=live.text, seams=seams,
@@ -364,6 +391,8 @@ def main() -> None:
     ap.add_argument("--json", type=Path)
     ap.add_argument("--min-chunk", type=float, default=ChunkingOptions().min_chunk_s)
     ap.add_argument("--max-chunk", type=float, default=ChunkingOptions().max_chunk_s)
+    ap.add_argument("--whole", action="store_true",
+                    help="also decode each clip unchunked (Whisper's own 30 s windows) and report its WER")
     ap.add_argument("--verbose", action="store_true", help="print both transcripts")
     ap.add_argument("--make-human-clip", type=Path, metavar="LIBRIVOX_DIR",
                     help="rebuild tests/data/long/human_pauses.ogg from pocketsphinx's test/data/librivox and exit")
@@ -387,14 +416,15 @@ def main() -> None:
           f"{'live-bat':>8s} {'lost@seam':>9s} {'lost else':>9s} {'dup@seam':>8s}", flush=True)
     for clip in clips:
         for _ in range(args.repeat):
-            r = evaluate(clip, transcriber, options, args.feed)
+            r = evaluate(clip, transcriber, options, args.feed, args.whole)
             results.append(r)
             fmt = lambda x: "   -    " if x is None else f"{100 * x:7.2f}%"  # noqa: E731
             print(f"{r.name:11s} {r.voice[:22]:22s} {r.duration_s:5.0f} {r.chunks:6d} {fmt(r.wer_batch)} "
                   f"{fmt(r.wer_live)} {fmt(r.wer_live_vs_batch)} {len(r.missing_at_seams):9d} "
                   f"{r.missing_elsewhere:9d} {len(r.doubled_at_seams):8d}  errors near seams {r.errors_near_seams}/{r.errors}"
                   + (f"  lost {r.missing_at_seams}" if r.missing_at_seams else "")
-                  + (f"  doubled {r.doubled_at_seams}" if r.doubled_at_seams else ""), flush=True)
+                  + (f"  doubled {r.doubled_at_seams}" if r.doubled_at_seams else "")
+                  + (f"  WER unchunked {fmt(r.wer_whole)}" if args.whole else ""), flush=True)
             if args.verbose:
                 print(f"  seams {[round(s, 1) for s in r.seams]}\n  batch: {r.batch_text}\n  live:  {r.live_text}")
     scripted = [(c, r) for r in results for c in clips if c.name == r.name and c.said]
@@ -404,6 +434,10 @@ def main() -> None:
         wl = corpus_wer(refs, [r.live_text for _, r in scripted])
         print(f"\nall scripted clips: WER batch {100 * wb:.2f}%, live {100 * wl:.2f}%, "
               f"difference {100 * (wl - wb):+.2f} points")
+        if args.whole:
+            ww = corpus_wer(refs, [r.whole_text for _, r in scripted])
+            print(f"unchunked decode of the whole array: WER {100 * ww:.2f}% (batch minus unchunked "
+                  f"{100 * (wb - ww):+.2f} points)")
     print(f"lost at seams {sum(len(r.missing_at_seams) for r in results)}, "
           f"doubled at seams {sum(len(r.doubled_at_seams) for r in results)}, "
           f"live vs batch {100 * corpus_wer([r.batch_text for r in results], [r.live_text for r in results]):.2f}%")

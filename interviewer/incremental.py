@@ -9,15 +9,22 @@ then only has to transcribe the tail after the last cut, and merges everything i
 ``Transcript`` with continuous, monotonic word timestamps.
 
 Where chunks are cut
-    Silero VAD (shipped inside faster-whisper) scores each 32 ms window of the pending audio
-    once. When a chunk holds at least ``min_chunk_s`` of audio it is cut in the middle of a
-    silence of at least ``min_silence_s`` (the latest one that keeps the chunk within
-    ``max_chunk_s``, so a worker that fell behind catches up with fewer, longer chunks); with no
-    such pause, at the longest short gap (>= 160 ms); in speech without any gap, at the quietest
-    point, and then the next chunk restarts after the last word that ended a second before the
-    cut. ``max_chunk_s`` stays well under Whisper's 30 s window, whose last seconds it tends to
-    leave undecoded. Each chunk is decoded like a window of the whole file (no text
-    conditioning), so the merged transcript matches the batch one.
+    Silero VAD (shipped inside faster-whisper) scores each 32 ms window once, in fixed
+    one-second blocks of the recording's own grid. A chunk ends at the first pause of at least
+    ``min_silence_s`` after ``min_chunk_s``, a quarter second into it; with no such pause by
+    ``max_chunk_s``, at the longest short gap (>= 160 ms); in speech without any gap, at the
+    quietest point, and then the next chunk restarts after the last word that ended a second
+    before the cut. ``max_chunk_s`` stays under Whisper's 30 s window, whose last seconds it
+    tends to leave undecoded. Each chunk is decoded like a window of the whole file (no text
+    conditioning).
+
+Live = batch
+    Every cut depends on the audio alone, not on when it arrived or how far behind the worker
+    is, and a file is transcribed the same way (``transcribe_in_chunks``, which
+    ``WhisperTranscriber.transcribe`` uses): the live transcript of a recording and the batch
+    transcript of its file are the same decodes of the same chunks. Before, batch decoded
+    Whisper's own 30 s windows and the live path its chunks, and the two differed by 0.6-1.7
+    WER points on pause-heavy speech (bench/bench_seams.py), words lost and doubled at seams.
 
 Why short chunks
     Every Whisper window pays a fixed encoder pass (~1.5 CPU-s for tiny.en int8 here) whatever
@@ -51,7 +58,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -65,8 +72,12 @@ from .transcribe import TRAILING_PAD_S
 log = logging.getLogger(__name__)
 
 VAD_WINDOW = 512  # Silero's window at 16 kHz (32 ms)
-# Windows scored before new audio so Silero's recurrent state has settled (its state resets
-# on every call); 1 s keeps the streamed scores within a few percent of one whole-file pass.
+# Silero's score of a window depends on where the scoring call started (its recurrent state
+# starts empty on every call), so it scores fixed blocks of the recording's 32 ms grid
+# (1.024 s each), each after the same warm-up: a window's score is then the same whether the
+# recording arrived live or was read from a file. 1 s of warm-up keeps the scores within a
+# few percent of one whole-file pass.
+VAD_BLOCK_WINDOWS = 32
 VAD_WARMUP_WINDOWS = 32
 # Longest trailing segment that may be dropped as a chunk-edge hallucination (they span the
 # few hundred ms of padding after the last word; real speech over silence does not happen).
@@ -187,15 +198,8 @@ class IncrementalTranscriber:
         self._cancelled = False
         self._max_backlog_s = 0.0
         # Written by the worker only; read by stats() (single int/float writes are atomic).
-        self._done_samples = 0  # 16 kHz samples transcribed (start of the pending audio)
-        self._chunks = 0
-        self._busy_s = 0.0
         self._error: BaseException | None = None
-        self._segments: list[Segment] = []
-        self.chunk_bounds: list[tuple[float, float]] = []  # (start_s, end_s) of each cut chunk
-        # Worker-private.
-        self._pending = np.zeros(0, np.float32)  # 16 kHz audio from _done_samples on
-        self._probs = np.zeros(0, np.float32)  # VAD score of each whole window of _pending
+        self._decoder = ChunkedDecoder(transcriber, self.options)
         self._check_samples = max(1, int(self.options.check_every_s * samplerate))
 
         self._idle = threading.Event()  # the worker waits for audio: only the tail is left
@@ -218,7 +222,7 @@ class IncrementalTranscriber:
                 self._first_block_at = time.monotonic()
             self._inbox.append(mono)
             self._inbox_samples += mono.size
-            backlog = self._fed_samples / self.samplerate - self._done_samples / SAMPLE_RATE_HZ
+            backlog = self._fed_samples / self.samplerate - self._decoder.done_samples / SAMPLE_RATE_HZ
             if backlog > self._max_backlog_s:
                 self._max_backlog_s = backlog
             if self._inbox_samples >= self._check_samples:
@@ -274,18 +278,24 @@ class IncrementalTranscriber:
             fed_s = self._fed_samples / self.samplerate
             first = self._first_block_at
             max_backlog = self._max_backlog_s
-        done_s = self._done_samples / SAMPLE_RATE_HZ
+        decoder = self._decoder
+        done_s = decoder.done_samples / SAMPLE_RATE_HZ
         wall = time.monotonic() - first if first is not None else 0.0
         return IncrementalStats(
             fed_s=round(fed_s, 3),
             transcribed_s=round(done_s, 3),
             backlog_s=round(max(0.0, fed_s - done_s), 3),
             max_backlog_s=round(max_backlog, 3),
-            chunks=self._chunks,
-            busy_s=round(self._busy_s, 3),
-            busy_fraction=round(min(1.0, self._busy_s / wall), 3) if wall > 0 else 0.0,
+            chunks=decoder.chunks,
+            busy_s=round(decoder.busy_s, 3),
+            busy_fraction=round(min(1.0, decoder.busy_s / wall), 3) if wall > 0 else 0.0,
             finished=self._result is not None,
         )
+
+    @property
+    def chunk_bounds(self) -> list[tuple[float, float]]:
+        """(start_s, end_s) of each chunk cut so far."""
+        return self._decoder.chunk_bounds
 
     @property
     def error(self) -> BaseException | None:
@@ -312,10 +322,10 @@ class IncrementalTranscriber:
                     closing, cancelled = self._closing, self._cancelled
                 if cancelled:
                     return
-                self._append(blocks)
-                found = self._find_cut(final=closing)
-                if found is not None:
-                    self._transcribe_chunk(*found)
+                if blocks:
+                    audio = np.concatenate(blocks)
+                    self._decoder.push(self._resampler(audio) if self._resampler is not None else audio)
+                if self._decoder.step(final=closing):
                     busy = True
                     continue
                 if closing:
@@ -339,74 +349,157 @@ class IncrementalTranscriber:
         except OSError as exc:
             log.debug("cannot lower the worker's priority: %s", exc)
 
-    def _append(self, blocks: list[np.ndarray]) -> None:
-        if blocks:
-            audio = np.concatenate(blocks)
-            if self._resampler is not None:
-                audio = self._resampler(audio)
+    def _merge(self) -> Transcript:
+        options: Any = getattr(self.transcriber, "options", None)
+        return Transcript(
+            text=transcript_text(self._decoder.segments),
+            segments=list(self._decoder.segments),
+            language=getattr(options, "language", None) or "en",
+            duration_s=round(self._fed_samples / self.samplerate, 3),
+            source="audio",
+            model=getattr(self.transcriber, "model_label", None),
+        )
+
+
+def transcript_text(segments: list[Segment]) -> str:
+    """The text of a transcript: its segments' texts, whitespace collapsed (live and batch alike)."""
+    return " ".join(" ".join(s.text.split()) for s in segments if s.text.strip())
+
+
+def transcribe_in_chunks(
+    transcriber: ArrayTranscriber,
+    audio: np.ndarray,
+    *,
+    options: ChunkingOptions | None = None,
+    progress: Callable[[float, float], None] | None = None,
+) -> list[Segment]:
+    """Transcribe a whole recording (float32 mono 16 kHz) chunk by chunk, exactly as the live
+    path does while it is recorded: same cuts, same decodes, so the two transcripts agree."""
+    decoder = ChunkedDecoder(transcriber, options or ChunkingOptions())
+    decoder.push(np.asarray(audio, dtype=np.float32))
+    total = audio.size / SAMPLE_RATE_HZ
+    while decoder.step(final=True):
+        if progress is not None:
+            progress(decoder.done_samples / SAMPLE_RATE_HZ, total)
+    return decoder.segments
+
+
+class ChunkedDecoder:
+    """Cuts 16 kHz audio at pauses, as it arrives, and transcribes each finished chunk.
+
+    The live worker and batch transcription (``transcribe_in_chunks``) both run this, so a
+    recording gets the same transcript either way. For that, every decision depends on the
+    audio alone, never on when it arrived or how far behind the worker is: Silero scores
+    fixed blocks of the recording's own 32 ms grid (a window's score depends on where the
+    scoring call starts), and a chunk ends at the first pause after ``min_chunk_s``, at a
+    point that is known as soon as enough of the pause has been heard.
+    """
+
+    def __init__(self, transcriber: ArrayTranscriber, options: ChunkingOptions) -> None:
+        self.transcriber = transcriber
+        self.options = options
+        self.done_samples = 0  # 16 kHz samples transcribed (where the pending audio starts)
+        self.chunks = 0  # chunks transcribed (silent ones are skipped, not counted)
+        self.busy_s = 0.0  # wall-clock seconds spent transcribing
+        self.segments: list[Segment] = []
+        self.chunk_bounds: list[tuple[float, float]] = []  # (start_s, end_s) of each cut chunk
+        self._pending = np.zeros(0, np.float32)  # audio from done_samples on
+        self._scores = np.zeros(0, np.float32)  # VAD score of every whole window since the start
+        self._vad_audio = np.zeros(0, np.float32)  # audio from window _vad_from on, not yet scored
+        self._vad_from = 0  # (with the warm-up windows before it)
+
+    def push(self, audio: np.ndarray) -> None:
+        """Append 16 kHz mono float32 audio."""
+        if audio.size:
             self._pending = np.concatenate([self._pending, audio]) if self._pending.size else audio
-        self._score_new_windows()
+            self._vad_audio = np.concatenate([self._vad_audio, audio]) if self._vad_audio.size else audio
 
-    def _score_new_windows(self) -> None:
-        have = self._probs.size
-        whole = self._pending.size // VAD_WINDOW
-        if whole <= have:
-            return
-        from faster_whisper.vad import get_vad_model
+    def step(self, *, final: bool) -> bool:
+        """Cut and transcribe the next chunk if one is ready; False when there is none (wait for
+        more audio, or, when ``final``, everything is transcribed)."""
+        self._score(final=final)
+        found = self._find_cut(final=final)
+        if found is None:
+            return False
+        self._transcribe_chunk(*found)
+        return True
 
-        start = max(0, have - VAD_WARMUP_WINDOWS)
-        scores = np.asarray(get_vad_model()(self._pending[start * VAD_WINDOW : whole * VAD_WINDOW]))
-        scores = scores.reshape(-1)[have - start :].astype(np.float32)
-        self._probs = np.concatenate([self._probs, scores])
+    def _score(self, *, final: bool) -> None:
+        """Score every whole block of VAD_BLOCK_WINDOWS windows fed so far (and, when ``final``,
+        the last whole windows), each with the VAD_WARMUP_WINDOWS windows before it."""
+        whole = self._vad_from + self._vad_audio.size // VAD_WINDOW  # windows fed since the start
+        while True:
+            scored = self._scores.size
+            n = VAD_BLOCK_WINDOWS if whole - scored >= VAD_BLOCK_WINDOWS else (whole - scored if final else 0)
+            if n <= 0:
+                return
+            from faster_whisper.vad import get_vad_model
+
+            lo = max(0, scored - VAD_WARMUP_WINDOWS)
+            piece = self._vad_audio[(lo - self._vad_from) * VAD_WINDOW : (scored + n - self._vad_from) * VAD_WINDOW]
+            probs = np.asarray(get_vad_model()(piece)).reshape(-1)[scored - lo :].astype(np.float32)
+            self._scores = np.concatenate([self._scores, probs])
+            keep_from = max(0, self._scores.size - VAD_WARMUP_WINDOWS)  # the next block's warm-up
+            self._vad_audio = self._vad_audio[(keep_from - self._vad_from) * VAD_WINDOW :]
+            self._vad_from = keep_from
+
+    def _window_probs(self) -> tuple[np.ndarray, int]:
+        """The scores of the whole windows of the pending audio, and the sample (0-511) of the
+        pending audio where the first of them starts (a resumed chunk starts off the grid)."""
+        first = -(-self.done_samples // VAD_WINDOW)
+        return self._scores[first:], first * VAD_WINDOW - self.done_samples
 
     def _find_cut(self, *, final: bool) -> tuple[int, bool] | None:
-        """(sample index in ``_pending`` where the next chunk ends, whether it is a forced cut
-        inside speech), or None to wait for more audio."""
+        """(sample index in the pending audio where the next chunk ends, whether it is a forced
+        cut inside speech), or None to wait for more audio."""
         o = self.options
         n = self._pending.size
         if n == 0:
             return None
+        probs, skew = self._window_probs()
         max_samples = int(o.max_chunk_s * SAMPLE_RATE_HZ)
-        if final and n <= max_samples:
-            return n, False
         min_w = math.ceil(o.min_chunk_s * SAMPLE_RATE_HZ / VAD_WINDOW)
         max_w = max_samples // VAD_WINDOW
-        probs = self._probs[: max_w + 1]
-        if probs.size < min_w:
-            return None
+        probs = probs[: max_w + 1]
         silent = probs < max(o.vad_threshold - 0.15, 0.01)
-        min_run = max(1, round(o.min_silence_s * SAMPLE_RATE_HZ / VAD_WINDOW))
-        best = None
+        half = max(1, round(o.min_silence_s * SAMPLE_RATE_HZ / VAD_WINDOW) // 2)
+        # The first pause after min_chunk_s, cut half min_silence_s into it (or at min_chunk_s,
+        # with as much pause on each side): known once that much of the pause is heard, however
+        # the audio arrived, so the live and the batch transcripts make the same cuts.
         for start, end in _runs(silent):
-            mid = (start + end) // 2
-            if end - start >= min_run and min_w <= mid <= max_w:
-                best = mid  # the latest pause: fewest Whisper windows when catching up
-        if best is not None:
-            return best * VAD_WINDOW, False
+            cut = max(start + half, min_w)
+            if cut + half <= end and cut <= max_w:
+                return skew + cut * VAD_WINDOW, False
+        if final and n <= max_samples:
+            return n, False
         if probs.size <= max_w and not final:
             return None  # a pause may still come before max_chunk_s
         lo, hi = min_w, min(max_w, probs.size)
+        if hi <= lo:
+            return n, False
         # No real pause: the longest short gap (a quick breath between sentences) ...
         gaps = [(end - start, start, end) for start, end in _runs(silent[lo:hi]) if end - start >= SHORT_GAP_WINDOWS]
         if gaps:
             _, start, end = max(gaps)
             log.debug("no %.1f s pause within %.0f s: cutting at a shorter gap", o.min_silence_s, o.max_chunk_s)
-            return (lo + (start + end) // 2) * VAD_WINDOW, False
+            return skew + (lo + (start + end) // 2) * VAD_WINDOW, False
         # ... or, in speech without any gap, the quietest ~100 ms (speech score, then energy).
         smooth = np.convolve(probs, np.ones(3) / 3, mode="same")[lo:hi]
-        frames = self._pending[lo * VAD_WINDOW : hi * VAD_WINDOW].reshape(-1, VAD_WINDOW)
+        frames = self._pending[skew + lo * VAD_WINDOW : skew + hi * VAD_WINDOW].reshape(-1, VAD_WINDOW)
         energy = np.sqrt(np.mean(frames.astype(np.float64) ** 2, axis=1))
         score = np.round(smooth, 2) + energy / (energy.max() + 1e-9) * 0.01
         log.debug("no gap within %.0f s: cutting inside speech at the quietest point", o.max_chunk_s)
-        return (lo + int(np.argmin(score))) * VAD_WINDOW, True
+        return skew + (lo + int(np.argmin(score))) * VAD_WINDOW, True
 
     def _transcribe_chunk(self, cut: int, forced: bool) -> None:
-        start_s = self._done_samples / SAMPLE_RATE_HZ
-        win = self._probs[: cut // VAD_WINDOW]
+        start_s = self.done_samples / SAMPLE_RATE_HZ
+        probs, skew = self._window_probs()
+        whole = max(0, (cut - skew) // VAD_WINDOW)  # windows wholly inside the chunk
+        win = probs[:whole]
         # Skip what Silero scores as silence throughout (e.g. a long thinking pause): the
         # transcriber's own VAD would drop it anyway, after loading and padding a window.
-        scored_all = win.size == cut // VAD_WINDOW
-        silent = cut < VAD_WINDOW or (scored_all and float(win.max()) < self.options.vad_threshold)
+        scored_all = win.size == whole
+        silent = cut < VAD_WINDOW or (scored_all and (win.size == 0 or float(win.max()) < self.options.vad_threshold))
         if not silent:
             end = cut
             if not forced:
@@ -416,12 +509,12 @@ class IncrementalTranscriber:
                 # (WhisperTranscriber trims every array the same way with its own VAD pass; the
                 # scores here are already at hand and serve any Transcriber.)
                 speech = np.flatnonzero(win >= self.options.vad_threshold)
-                if speech.size and win.size == cut // VAD_WINDOW:
-                    end = min(cut, (int(speech[-1]) + 1) * VAD_WINDOW + int(TRAILING_PAD_S * SAMPLE_RATE_HZ))
+                if speech.size and scored_all:
+                    end = min(cut, skew + (int(speech[-1]) + 1) * VAD_WINDOW + int(TRAILING_PAD_S * SAMPLE_RATE_HZ))
             t0 = time.monotonic()
             segments = self.transcriber.transcribe_array(self._pending[:end], offset_s=start_s)
             elapsed = time.monotonic() - t0
-            self._busy_s += elapsed
+            self.busy_s += elapsed
             if forced:
                 limit = start_s + cut / SAMPLE_RATE_HZ - FORCED_CUT_MARGIN_S
                 segments, cut = self._resume_after_last_word(segments, cut, start_s, limit)
@@ -430,14 +523,12 @@ class IncrementalTranscriber:
                 unfinished = self._unfinished_end(segments, win, start_s) if cut < self._pending.size else None
                 if unfinished is not None:
                     segments, cut = self._resume_after_last_word(segments, cut, start_s, unfinished)
-            self._segments.extend(self._clean(segments, start_s, start_s + cut / SAMPLE_RATE_HZ))
-            self._chunks += 1
-            self.chunk_bounds.append((round(start_s, 3), round(start_s + cut / SAMPLE_RATE_HZ, 3)))
+            self.segments.extend(self._clean(segments, start_s, start_s + cut / SAMPLE_RATE_HZ))
+            self.chunks += 1
+            self.chunk_bounds.append((round(start_s, 3), round((self.done_samples + cut) / SAMPLE_RATE_HZ, 3)))
             log.debug("chunk %.1f-%.1f s transcribed in %.2f s", start_s, start_s + cut / SAMPLE_RATE_HZ, elapsed)
         self._pending = self._pending[cut:]
-        # A cut off the 32 ms grid shifts later scores by < 1 window: harmless for finding pauses.
-        self._probs = self._probs[cut // VAD_WINDOW :]
-        self._done_samples += cut
+        self.done_samples += cut
 
     def _unfinished_end(self, segments: list[Segment], probs: np.ndarray, start_s: float) -> float | None:
         """Where the last finished sentence of a chunk ends, if its text stops mid-sentence.
@@ -535,8 +626,8 @@ class IncrementalTranscriber:
         """Keep times inside the chunk and non-decreasing across chunks (ms precision, as the
         transcriber gives them)."""
         lo, hi = round(lo, 3), round(hi, 3)
-        last = self._segments[-1].end if self._segments else 0.0
-        last_word = next((s.words[-1].end for s in reversed(self._segments) if s.words), 0.0)
+        last = self.segments[-1].end if self.segments else 0.0
+        last_word = next((s.words[-1].end for s in reversed(self.segments) if s.words), 0.0)
         out = []
         for seg in segments:
             if not any(ch.isalnum() for ch in seg.text):
@@ -552,18 +643,6 @@ class IncrementalTranscriber:
             out.append(seg.model_copy(update={"start": s0, "end": s1, "words": words}))
             last = s1
         return out
-
-    def _merge(self) -> Transcript:
-        text = " ".join(" ".join(s.text.split()) for s in self._segments if s.text.strip())
-        options: Any = getattr(self.transcriber, "options", None)
-        return Transcript(
-            text=text,
-            segments=list(self._segments),
-            language=getattr(options, "language", None) or "en",
-            duration_s=round(self._fed_samples / self.samplerate, 3),
-            source="audio",
-            model=getattr(self.transcriber, "model_label", None),
-        )
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:

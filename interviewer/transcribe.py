@@ -295,16 +295,23 @@ class WhisperTranscriber:
     def transcribe(self, path: Path, *, progress: Progress | None = None) -> Transcript:
         """Transcribe an audio file; AudioFileError for missing/corrupt/silent input."""
         path = Path(path)
+        from .incremental import transcribe_in_chunks, transcript_text
+
         audio = audio_io.load_audio(path)
         total = round(audio_io.duration_s(audio), 3)
-        segments, language = self._run(audio, offset_s=0.0, total_s=total, progress=progress, where=str(path))
-        text = normalize_text(" ".join(s.text for s in segments))
+        # Cut at pauses and decoded chunk by chunk exactly as a live recording is, so the
+        # transcript of a file equals the one made while it was recorded (issue 8).
+        self.load()
+        segments = transcribe_in_chunks(self, audio, progress=progress)
+        text = transcript_text(segments)
         if not text:
             raise AudioFileError(audio_io.no_speech_message(path))
+        if progress is not None:
+            progress(total, total)
         return Transcript(
             text=text,
             segments=segments,
-            language=language,
+            language=self.options.language,
             duration_s=total,
             source="audio",
             model=self.model_label,

@@ -88,7 +88,9 @@ def test_chunks_are_cut_in_pauses_and_cover_the_answer(clip: np.ndarray, vad_pro
 
     bounds = inc.chunk_bounds
     assert len(bounds) >= 3
-    assert bounds[0][0] == 0.0 and bounds[-1][1] == pytest.approx(clip.size / SR, abs=1e-3)
+    assert bounds[0][0] == 0.0
+    # After the last chunk only silence is left (silent chunks are skipped, not transcribed).
+    assert bounds[-1][1] <= clip.size / SR and (vad_probs[int(bounds[-1][1] * SR / 512):] < opts.vad_threshold).all()
     for (s0, e0), (s1, _) in zip(bounds, bounds[1:]):
         assert s1 == e0  # contiguous: nothing dropped, nothing twice
         assert opts.min_chunk_s <= e0 - s0 <= opts.max_chunk_s
@@ -107,6 +109,36 @@ def test_chunks_are_cut_in_pauses_and_cover_the_answer(clip: np.ndarray, vad_pro
     assert st.chunks == len(bounds) and st.backlog_s == 0 and st.finished
 
 
+def test_cuts_depend_on_the_audio_alone_not_on_how_it_arrived(clip: np.ndarray) -> None:
+    """The same chunks, decoded the same way, whether the answer is a file transcribed in one
+    go, arrives at microphone pace with an idle worker, or arrives faster than a slow worker
+    can keep up: that is what makes the live transcript equal the batch one."""
+    from interviewer.incremental import ChunkedDecoder
+
+    class Slow(FakeTranscriber):
+        def transcribe_array(self, audio, *, offset_s=0.0):
+            time.sleep(0.05)
+            return super().transcribe_array(audio, offset_s=offset_s)
+
+    whole = FakeTranscriber()
+    decoder = ChunkedDecoder(whole, ChunkingOptions())
+    decoder.push(clip)
+    while decoder.step(final=True):
+        pass
+    assert len(decoder.chunk_bounds) >= 3
+
+    paced, behind = FakeTranscriber(), Slow()
+    for fake in (paced, behind):
+        inc = IncrementalTranscriber(fake)
+        for i in range(0, clip.size, SR):
+            feed_all(inc, clip[i : i + SR], block=1600)
+            if fake is paced:
+                assert inc.wait_idle(10)
+        inc.finish()
+        assert inc.chunk_bounds == decoder.chunk_bounds
+        assert fake.calls == whole.calls  # same offsets, same lengths
+
+
 def test_blocks_in_int16_stereo_at_48k_are_converted(clip: np.ndarray, vad_probs: np.ndarray) -> None:
     x48 = np.interp(np.arange(clip.size * 3) / 3, np.arange(clip.size), clip)
     stereo = (np.stack([x48, x48], axis=1) * 32767).astype(np.int16)
@@ -116,7 +148,7 @@ def test_blocks_in_int16_stereo_at_48k_are_converted(clip: np.ndarray, vad_probs
     transcript = inc.finish()
     assert transcript.duration_s == pytest.approx(clip.size / SR, abs=1e-3)
     bounds = inc.chunk_bounds
-    assert len(bounds) >= 3 and bounds[-1][1] == pytest.approx(clip.size / SR, abs=0.01)
+    assert len(bounds) >= 3 and bounds[-1][1] <= clip.size / SR + 0.01
     for (_, e0), (s1, _) in zip(bounds, bounds[1:]):
         assert s1 == e0 and vad_probs[int(e0 * SR / 512)] < 0.5  # same timeline as the 16 kHz clip
 
@@ -128,7 +160,7 @@ def test_no_pause_forces_a_cut_and_resumes_after_the_last_word() -> None:
     opts = ChunkingOptions(min_chunk_s=5, max_chunk_s=10)
     fake = FakeTranscriber()
     inc = IncrementalTranscriber(fake, options=opts)
-    inc._score_new_windows = lambda: _constant_scores(inc)  # type: ignore[method-assign]
+    inc._decoder._score = lambda final: _constant_scores(inc)  # type: ignore[method-assign]
     rng = np.random.default_rng(0)
     feed_all(inc, (rng.standard_normal(SR * 25) * 0.1).astype(np.float32))
     transcript = inc.finish()
@@ -141,15 +173,16 @@ def test_no_pause_forces_a_cut_and_resumes_after_the_last_word() -> None:
 
 
 def _constant_scores(inc: IncrementalTranscriber) -> None:
-    whole = inc._pending.size // 512
-    inc._probs = np.full(whole, 0.9, np.float32)
+    decoder = inc._decoder
+    whole = (decoder.done_samples + decoder._pending.size) // 512
+    decoder._scores = np.full(whole, 0.9, np.float32)
 
 
 def test_forced_cut_resumes_after_the_last_whole_word() -> None:
     inc = IncrementalTranscriber(FakeTranscriber(), options=ChunkingOptions(min_chunk_s=10, max_chunk_s=20))
     words = [Word(text=f"w{i}", start=i * 0.5, end=i * 0.5 + 0.4) for i in range(40)]  # to 19.9 s
     segs = [Segment(start=0, end=9.9, text="a", words=words[:20]), Segment(start=10, end=19.9, text="b", words=words[20:])]
-    kept, cut = inc._resume_after_last_word(segs, cut=20 * SR, start_s=0.0, limit=19.0)
+    kept, cut = inc._decoder._resume_after_last_word(segs, cut=20 * SR, start_s=0.0, limit=19.0)
     # Words ending more than 1 s before the cut are kept; the next chunk starts where they end.
     assert kept[-1].words[-1].end == pytest.approx(18.9) and cut == round(18.9 * SR)
     assert kept[-1].text == " ".join(w.text for w in kept[-1].words) and kept[-1].end == pytest.approx(18.9)
@@ -165,7 +198,7 @@ def test_a_hesitation_after_the_last_kept_word_is_left_to_the_next_chunk() -> No
     uh = Word(text=" Uh,", start=9.9, end=9.9)  # clamped onto the end of the word before it
     tail = [Word(text=" so", start=10.2, end=10.5), Word(text=" we", start=10.6, end=10.8)]
     segs = [Segment(start=0, end=9.9, text="a", words=[*words, uh]), Segment(start=10.2, end=10.8, text="b", words=tail)]
-    kept, cut = inc._resume_after_last_word(segs, cut=11 * SR, start_s=0.0, limit=9.9)
+    kept, cut = inc._decoder._resume_after_last_word(segs, cut=11 * SR, start_s=0.0, limit=9.9)
     assert [w.text for s in kept for w in s.words][-1] == " name." and cut == round(9.9 * SR)
     assert kept[-1].text == join_words(words)
     inc.finish()
@@ -336,8 +369,10 @@ def test_real_model_incremental_matches_batch(clip: np.ndarray) -> None:
     noise = (np.random.default_rng(5).standard_normal(25 * SR) * 10 ** (-62 / 20)).astype(np.float32)
     audio = np.concatenate([clip, noise])
     duration = audio.size / SR
+    from interviewer.incremental import transcribe_in_chunks
+
     transcriber = WhisperTranscriber(WhisperSettings())
-    batch = " ".join(s.text for s in transcriber.transcribe_array(audio))
+    batch = " ".join(s.text for s in transcribe_in_chunks(transcriber, audio))  # what `transcribe` does
 
     inc = IncrementalTranscriber(transcriber)
     feed_all(inc, audio)
@@ -347,10 +382,9 @@ def test_real_model_incremental_matches_batch(clip: np.ndarray) -> None:
 
     said = (LONG / "answer_75s.txt").read_text(encoding="utf-8")
     wer_vs_batch = jiwer.wer(_norm(batch), _norm(transcript.text))
-    # Measured 0.04 (differences are Whisper's own, e.g. "guardrail" vs "guard drill" when a
-    # window starts elsewhere); a dropped or doubled chunk costs 0.1 or more.
-    assert wer_vs_batch <= 0.08, (wer_vs_batch, batch, transcript.text)
-    assert jiwer.wer(_norm(said), _norm(transcript.text)) <= jiwer.wer(_norm(said), _norm(batch)) + 0.03
+    # The same chunks get the same decodes; only a sampled retry (temperature > 0) may differ.
+    assert wer_vs_batch <= 0.02, (wer_vs_batch, batch, transcript.text)
+    assert jiwer.wer(_norm(said), _norm(transcript.text)) <= jiwer.wer(_norm(said), _norm(batch)) + 0.01
     assert abs(len(transcript.words) - len(batch.split())) <= 0.05 * len(batch.split())
     assert len(inc.chunk_bounds) > 1
     for lo, hi in inc.chunk_bounds:  # every chunk of speech produced words
@@ -376,9 +410,11 @@ def test_human_speech_with_pauses_loses_no_word_at_a_seam() -> None:
     from interviewer.settings import WhisperSettings
     from interviewer.transcribe import WhisperTranscriber
 
+    from interviewer.incremental import transcribe_in_chunks
+
     audio = load_audio(LONG / "human_pauses.ogg")
     transcriber = WhisperTranscriber(WhisperSettings())
-    batch = [w for s in transcriber.transcribe_array(audio) for w in s.words]
+    batch = [w for s in transcribe_in_chunks(transcriber, audio) for w in s.words]
     inc = IncrementalTranscriber(transcriber)
     feed_paced(inc, audio)
     live = inc.finish()
@@ -388,4 +424,4 @@ def test_human_speech_with_pauses_loses_no_word_at_a_seam() -> None:
     assert missing == [] and doubled == [], (missing, doubled)
     said = _norm((LONG / "human_pauses.txt").read_text(encoding="utf-8"))
     batch_text = _norm(" ".join(w.text for w in batch))
-    assert jiwer.wer(said, _norm(live.text)) <= jiwer.wer(said, batch_text) + 0.03
+    assert jiwer.wer(said, _norm(live.text)) <= jiwer.wer(said, batch_text) + 0.01
