@@ -64,8 +64,11 @@ TRAILING_PAD_S = 0.05
 # DTW end is early), and decoding that rest cost more than the whole window before it: with the
 # vocabulary prompt tiny.en looped to its token limit there at temperature 0 before a fallback
 # gave up (3 s of a 5 s decode of a 16 s clip). A decode stops after a segment when less speech
-# than this follows it: too short for a word Whisper did not already write.
-TAIL_SPEECH_S = 0.2
+# than this follows it: too short for a word Whisper did not already write. 0.2 s was too little:
+# the VAD's speech runs on past the last word's DTW end, and 0.3 s of it after the last segment
+# of a live chunk still sent tiny.en looping ("Thank you very much, and ...", compression ratio
+# 22) into a sampled fallback, whose random text then differed between live and batch.
+TAIL_SPEECH_S = 0.4
 
 _SPACES = re.compile(r"\s+")
 
@@ -231,14 +234,22 @@ class WhisperTranscriber:
         self._model_ref, self.model_label = resolve_model(self.settings.model)
         self._shared = _SharedModel()
 
-    def for_question(self, question: Question | None) -> WhisperTranscriber:
-        """A transcriber sharing this one's model, biased to ``question``'s vocabulary."""
-        hotwords = hotwords_for(self.settings, question)
+    def for_question(self, question: Question | None, heard: str = "") -> WhisperTranscriber:
+        """A transcriber sharing this one's model, biased to ``question``'s vocabulary and to
+        the topics of what has been heard of the answer so far."""
+        hotwords = hotwords_for(self.settings, question, heard)
         other = WhisperTranscriber(
             self.settings, self.options.model_copy(update={"hotwords": hotwords}), question=question
         )
         other._shared = self._shared
         return other
+
+    def for_next_chunk(self, heard: str) -> WhisperTranscriber:
+        """This answer's transcriber for its next chunk, given the text of the chunks before it
+        (interviewer.incremental calls it, live and batch alike)."""
+        if not self.settings.vocabulary or not heard.strip():
+            return self
+        return self.for_question(self.question, heard)
 
     @property
     def loaded(self) -> bool:
@@ -306,8 +317,6 @@ class WhisperTranscriber:
         text = transcript_text(segments)
         if not text:
             raise AudioFileError(audio_io.no_speech_message(path))
-        if progress is not None:
-            progress(total, total)
         return Transcript(
             text=text,
             segments=segments,
@@ -668,11 +677,12 @@ def _clamp(t: float, total: float) -> float:
     return min(max(float(t), 0.0), total)
 
 
-def hotwords_for(settings: WhisperSettings, question: Question | None) -> str | None:
-    """The hotwords prompt these settings give for an answer to ``question`` (None: no context)."""
+def hotwords_for(settings: WhisperSettings, question: Question | None, heard: str = "") -> str | None:
+    """The hotwords prompt these settings give for an answer to ``question`` of which ``heard``
+    has been transcribed so far (None: no context)."""
     from .vocabulary import Glossary, build_hotwords
 
-    terms = Glossary.load().terms_for(question) if settings.vocabulary else []
+    terms = Glossary.load().terms_for(question, heard) if settings.vocabulary else []
     return build_hotwords(terms, fillers=False, term_tokens=settings.vocabulary_tokens)
 
 

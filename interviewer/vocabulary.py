@@ -12,6 +12,8 @@ merges in (interviewer.transcribe explains why).
 The prompt holds ~220 tokens; faster-whisper cuts what is beyond, from the end. So the terms are
 chosen per question, most relevant first: the user's own glossary, terms the question itself
 names, then the shipped glossary's topics whose cue words occur in the question or its round.
+An answer is decoded in chunks (interviewer.incremental), and each chunk's terms are chosen
+again from the question and what the earlier chunks heard.
 """
 
 from __future__ import annotations
@@ -112,13 +114,19 @@ class Glossary:
     def all_terms(self) -> list[str]:
         return _unique(t for topic in self.user + self.shipped for t in topic.terms)
 
-    def terms_for(self, question: Question | None) -> list[str]:
-        """Every glossary term, most relevant to ``question`` first (no budget applied)."""
+    def terms_for(self, question: Question | None, heard: str = "") -> list[str]:
+        """Every glossary term, most relevant to ``question`` and to what the candidate has said
+        so far (``heard``) first (no budget applied).
+
+        What was heard counts as much as the question: a latency question answered with "on the
+        search ranking team" brings in the ranking terms ("NDCG", "re-ranking") for the rest of
+        the answer, though the question never names ranking.
+        """
         user = [t for topic in self.user for t in topic.terms]
-        if question is None:
+        if question is None and not heard.strip():
             return _unique(user)
-        context = question_context(question)
-        bag = set(_WORD.findall(context.lower())) | {question.round.value}
+        context = " ".join(p for p in (question_context(question) if question else "", heard) if p)
+        bag = set(_WORD.findall(context.lower())) | ({question.round.value} if question else set())
         named = [t for t in self.all_terms if _mentions(context, t)]
         scored = sorted(
             ((len(topic.cues & bag), i, topic) for i, topic in enumerate(self.shipped) if topic.cues & bag),

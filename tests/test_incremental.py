@@ -3,6 +3,7 @@ model, that feeding a spoken answer block by block gives the batch transcript.""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import sys
 import threading
@@ -43,6 +44,7 @@ class FakeTranscriber:
 
     def __init__(self, fail_on_call: int | None = None, extra=None) -> None:
         self.calls: list[tuple[float, float]] = []  # (offset_s, length_s)
+        self.digests: list[str] = []  # of the samples of each call
         self.fail_on_call = fail_on_call
         self.extra = extra  # callable(offset, length) -> extra segments appended
         self.lock = threading.Lock()
@@ -52,6 +54,7 @@ class FakeTranscriber:
         length = audio.size / SR
         with self.lock:
             self.calls.append((offset_s, length))
+            self.digests.append(hashlib.sha1(audio.tobytes()).hexdigest())
             n = len(self.calls)
         if self.fail_on_call == n:
             raise RuntimeError("model exploded")
@@ -122,10 +125,13 @@ def test_cuts_depend_on_the_audio_alone_not_on_how_it_arrived(clip: np.ndarray) 
 
     whole = FakeTranscriber()
     decoder = ChunkedDecoder(whole, ChunkingOptions())
+    before = clip.copy()
     decoder.push(clip)
     while decoder.step(final=True):
         pass
     assert len(decoder.chunk_bounds) >= 3
+    # The caller's audio is left as it was (faster-whisper's VAD writes into its input).
+    assert np.array_equal(clip, before)
 
     paced, behind = FakeTranscriber(), Slow()
     for fake in (paced, behind):
@@ -137,6 +143,7 @@ def test_cuts_depend_on_the_audio_alone_not_on_how_it_arrived(clip: np.ndarray) 
         inc.finish()
         assert inc.chunk_bounds == decoder.chunk_bounds
         assert fake.calls == whole.calls  # same offsets, same lengths
+        assert fake.digests == whole.digests  # the very same samples
 
 
 def test_blocks_in_int16_stereo_at_48k_are_converted(clip: np.ndarray, vad_probs: np.ndarray) -> None:
@@ -224,7 +231,9 @@ def test_a_chunk_ending_mid_sentence_is_finished_in_the_next_chunk(clip: np.ndar
             return segs
 
     fake = Truncating()
-    inc = IncrementalTranscriber(fake)
+    # Short chunks: the fake's sentence ends a quarter into its chunk, and a chunk is committed
+    # up to a sentence end only past half of min_chunk_s.
+    inc = IncrementalTranscriber(fake, options=ChunkingOptions(min_chunk_s=6, max_chunk_s=20))
     feed_all(inc, clip)
     transcript = inc.finish()
     first = fake.calls[0]

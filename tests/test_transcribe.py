@@ -103,9 +103,10 @@ def test_other_formats_decode(transcriber, name):
 
 
 def test_same_output_as_faster_whisper_direct(transcriber, short):
-    """The words' decode adds nothing: faster-whisper with the same options on the file's
+    """The words' decode adds nothing: faster-whisper with the same options on the array's
     speech (up to TRAILING_PAD_S after it) agrees (this clip has no hesitation for the filler
-    decode to merge in)."""
+    decode to merge in). A file is cut into chunks at pauses first (interviewer.incremental);
+    this 6 s clip is one chunk, so the file's transcript has the same words."""
     from interviewer.transcribe import _speech_end
 
     model = transcriber.load()
@@ -113,9 +114,11 @@ def test_same_output_as_faster_whisper_direct(transcriber, short):
     end = _speech_end(audio, transcriber.options)
     segments, info = model.transcribe(audio[:end], **transcriber.options.transcribe_kwargs())
     segments = list(segments)
-    assert short.text == " ".join(" ".join(s.text.split()) for s in segments)
-    direct = [(w.word, round(w.start, 3), round(w.end, 3)) for s in segments for w in s.words]
-    assert [(w.text, w.start, w.end) for w in short.words] == direct
+    ours = transcriber.transcribe_array(audio)
+    assert " ".join(s.text for s in ours) == " ".join(" ".join(s.text.split()) for s in segments)
+    direct = [(w.word, round(float(w.start), 3), round(float(w.end), 3)) for s in segments for w in s.words]
+    assert [(w.text, w.start, w.end) for s in ours for w in s.words] == direct
+    assert short.text == " ".join(s.text for s in ours)
     assert short.duration_s == pytest.approx(audio.size / SAMPLE_RATE_HZ, abs=1e-3)
 
 
@@ -141,15 +144,17 @@ def test_gaps_clip_time_ranges(gaps):
 
 def test_transcribe_array_shifts_timestamps(transcriber, short):
     audio = load_audio(DATA / "short.flac")
+    at_zero = transcriber.transcribe_array(audio)
     segments = transcriber.transcribe_array(audio, offset_s=100.0)
-    assert " ".join(s.text for s in segments) == short.text
+    assert " ".join(s.text for s in segments) == " ".join(s.text for s in at_zero) == short.text
     shifted = [w for s in segments for w in s.words]
-    assert len(shifted) == len(short.words)
-    for a, b in zip(shifted, short.words):
+    unshifted = [w for s in at_zero for w in s.words]
+    assert len(shifted) == len(unshifted) == len(short.words)
+    for a, b in zip(shifted, unshifted):
         assert a.text == b.text
         assert a.start == pytest.approx(b.start + 100.0, abs=1e-3)
         assert a.end == pytest.approx(b.end + 100.0, abs=1e-3)
-    assert segments[0].start == pytest.approx(short.segments[0].start + 100.0, abs=1e-3)
+    assert segments[0].start == pytest.approx(at_zero[0].start + 100.0, abs=1e-3)
 
 
 def test_transcribe_array_silence_is_empty_not_an_error(transcriber):
