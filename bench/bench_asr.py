@@ -212,6 +212,8 @@ def main() -> None:
     parser.add_argument("--voices", nargs="+", help="only these voices (piper, espeak, human)")
     parser.add_argument("--chunks", metavar="MIN,MAX",
                         help="chunk lengths (s) of the project's chunked decode (default: ChunkingOptions')")
+    parser.add_argument("--fixed-terms", action="store_true",
+                        help="each answer's terms from its question only (not chosen again per chunk from what was heard)")
     parser.add_argument("--show", action="store_true", help="print every hypothesis to stderr")
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--joined", type=int, default=0, metavar="N",
@@ -234,6 +236,8 @@ def main() -> None:
         # Bench only: every transcription made without explicit options uses these lengths.
         incremental.ChunkingOptions = functools.partial(  # type: ignore[misc]
             incremental.ChunkingOptions, min_chunk_s=low, max_chunk_s=high)
+    if args.fixed_terms:
+        WhisperTranscriber.for_next_chunk = lambda self, heard: self  # type: ignore[method-assign]
     settings = WhisperSettings(model=args.model, beam_size=args.beam, **({"vocabulary_tokens": args.vocabulary_tokens} if args.vocabulary_tokens is not None else {}))
     results = []
     for spec in args.variants:

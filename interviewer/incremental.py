@@ -377,12 +377,12 @@ def transcribe_in_chunks(
     path does while it is recorded: same cuts, same decodes, so the two transcripts agree."""
     decoder = ChunkedDecoder(transcriber, options or ChunkingOptions())
     decoder.push(np.asarray(audio, dtype=np.float32))
-    total = audio.size / SAMPLE_RATE_HZ
+    total = round(audio.size / SAMPLE_RATE_HZ, 3)  # a transcript's duration_s
     if progress is not None:
         progress(0.0, total)
     while decoder.step(final=True):
         if progress is not None and decoder.done_samples < audio.size:
-            progress(decoder.done_samples / SAMPLE_RATE_HZ, total)
+            progress(min(decoder.done_samples / SAMPLE_RATE_HZ, total), total)
     if progress is not None:
         progress(total, total)
     return decoder.segments

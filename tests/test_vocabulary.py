@@ -59,6 +59,25 @@ def test_terms_follow_the_question_and_the_users_file_comes_first(isolated_home)
     assert "vLLM" in hot and "NDCG" not in hot
 
 
+def test_what_was_heard_brings_in_its_topics_for_the_rest_of_the_answer():
+    """Each chunk's terms are chosen again with the text heard before it: an LLM-serving
+    question answered from a ranking team gets the ranking terms, in the prompt's budget."""
+    q = load_bank().get("sd-llm-70b-under-200ms")
+    g = Glossary.load()
+    before = g.terms_for(q)
+    heard = "I was on the search ranking team, and we measured the relevance of the ranker."
+    after = g.terms_for(q, heard)
+    assert "NDCG" not in before[:20] and after.index("NDCG") < 10
+    assert after[:2] == before[:2] == ["batching", "speculative decoding"]  # the question still leads
+    assert "NDCG" in build_hotwords(after, fillers=False) and "NDCG" not in build_hotwords(before, fillers=False)
+    assert g.terms_for(None, "our ranking model and the click logs")[0] == "NDCG"
+    t = WhisperTranscriber(WhisperSettings()).for_question(q)
+    assert "NDCG" in t.for_next_chunk(heard).options.hotwords
+    assert t.for_next_chunk("  ") is t
+    off = WhisperTranscriber(WhisperSettings(vocabulary=False)).for_question(q)
+    assert off.for_next_chunk(heard) is off
+
+
 def test_hotwords_fit_the_budget_and_end_with_the_filler_phrase():
     terms = [f"Term{i}" for i in range(200)]
     hot = build_hotwords(terms, term_tokens=60)
