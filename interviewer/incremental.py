@@ -27,10 +27,13 @@ Live = batch
     WER points on pause-heavy speech (bench/bench_seams.py), words lost and doubled at seams.
 
 Chunk length
-    Every Whisper window pays a fixed encoder pass whatever its length, and the time after stop
-    is the decode of the audio since the last cut. 12-24 s chunks balance the two: on the
-    bench_asr clips, 6-20 s chunks cost RTF 0.13 against 0.11 (and 0.09 for Whisper's own 30 s
-    windows), with the same WER; 15-28 s chunks left a longer tail after stop for no gain.
+    Every Whisper window pays a fixed encoder pass whatever its length (it is padded to 30 s),
+    and the time after stop is the decode of the audio since the last cut. 12-24 s chunks
+    balance the two. On the bench_asr clips (bench/bench_asr.py, 2 shared cores) 6-20 s chunks
+    cost RTF 0.13 against 0.11 at 12-24 s with the same WER; 20-28 s chunks gave the same WER
+    and RTF within run-to-run noise (0.081 against 0.084 on a 12-minute answer) but lower ML
+    term recall (0.74 / 0.70 against 0.76 / 0.74: fewer chunks, fewer chances to pick terms
+    from what was heard) and a longer tail to decode after stop.
 
 Chunk ends
     Whisper handles the end of a short window worse than a 30 s window of a long file. It
