@@ -206,6 +206,7 @@ def main() -> None:
     parser.add_argument("--model", default="tiny.en", help="faster-whisper model name or local folder")
     parser.add_argument("--beam", type=int, default=5)
     parser.add_argument("--vocabulary-tokens", type=int, help="prompt tokens for vocabulary terms (default: the setting's)")
+    parser.add_argument("--cpu-threads", type=int, default=0, help="the project's [whisper] cpu_threads (0: cores / decodes)")
     parser.add_argument("--variants", nargs="+", default=["direct", "project"])
     parser.add_argument("--split", choices=["tune", "heldout"], help="only these clips")
     parser.add_argument("--kinds", nargs="+", choices=["clean", "fillers", "ml"], help="only these kinds")
@@ -238,7 +239,7 @@ def main() -> None:
             incremental.ChunkingOptions, min_chunk_s=low, max_chunk_s=high)
     if args.fixed_terms:
         WhisperTranscriber.for_next_chunk = lambda self, heard: self  # type: ignore[method-assign]
-    settings = WhisperSettings(model=args.model, beam_size=args.beam, **({"vocabulary_tokens": args.vocabulary_tokens} if args.vocabulary_tokens is not None else {}))
+    settings = WhisperSettings(model=args.model, beam_size=args.beam, cpu_threads=args.cpu_threads, **({"vocabulary_tokens": args.vocabulary_tokens} if args.vocabulary_tokens is not None else {}))
     results = []
     for spec in args.variants:
         variant = Variant(spec, settings, questions)
