@@ -70,6 +70,9 @@ TRAILING_PAD_S = 0.05
 # 22) into a sampled fallback, whose random text then differed between live and batch.
 TAIL_SPEECH_S = 0.4
 
+# Seed of the sampled fallback decodes (see WhisperTranscriber._load).
+SAMPLING_SEED = 20261203
+
 _SPACES = re.compile(r"\s+")
 
 
@@ -271,6 +274,14 @@ class WhisperTranscriber:
         workers, threads = decode_threads(s)
         log.info("loading whisper model %s on %s/%s, %d x %d threads", self.model_label, s.device, s.compute_type, workers, threads)
         try:
+            import ctranslate2
+
+            # Sampled fallback decodes (temperature > 0, on a window Whisper is unsure of) draw
+            # from CTranslate2's per-thread generators, seeded at random per process unless set:
+            # a German answer (fallbacks on most windows) then read differently on each of 3
+            # runs; seeded, 7 of 8 pairs of runs agreed. Not every pair: which of the two decode
+            # workers runs a fallback, and so which generator it draws from, is up to the pool.
+            ctranslate2.set_random_seed(SAMPLING_SEED)
             return WhisperModel(
                 self._model_ref, device=s.device, compute_type=s.compute_type, cpu_threads=threads, num_workers=workers
             )
