@@ -119,7 +119,7 @@ class Glossary:
         so far (``heard``) first (no budget applied).
 
         What was heard counts as much as the question: a latency question answered with "on the
-        search ranking team" brings in the ranking terms ("NDCG", "re-ranking") for the rest of
+        search ranking team" brings in the ranking terms ("NDCG", "MRR") for the rest of
         the answer, though the question never names ranking.
         """
         user = [t for topic in self.user for t in topic.terms]

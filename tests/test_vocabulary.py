@@ -149,7 +149,7 @@ def test_the_analyzer_counts_the_fillers_whisper_writes(transcriber):
 
 def test_live_chunks_get_the_same_decode_as_batch(transcriber):
     """A live recording, fed in blocks as the microphone gives them, gets the question's terms
-    and the fillers in every chunk, as the file does in batch: same words, same terms found."""
+    in every chunk, as the file does in batch: same words, same terms found."""
     from interviewer.incremental import IncrementalTranscriber
 
     q = load_bank().get("sd-ads-ranking-100k")
