@@ -428,15 +428,21 @@ class ChunkedDecoder:
         found = self._find_cut(final=final)
         if found is None:
             return False
-        self._transcribe_chunk(*found)
+        self._transcribe_chunk(*found, final=final)
         return True
 
     def _score(self, *, final: bool) -> None:
         """Score every whole block of VAD_BLOCK_WINDOWS windows fed so far (and, when ``final``,
-        the last whole windows), each with the VAD_WARMUP_WINDOWS windows before it."""
+        the last whole windows), each with the VAD_WARMUP_WINDOWS windows before it, up to two
+        chunks past the pending audio's start (the cut of this chunk and of the next): a file's
+        blocks are scored as its chunks are decoded, not all before the first one (3.5 s of a
+        12-minute answer). A block's score does not depend on when it is scored."""
         whole = self._vad_from + self._vad_audio.size // VAD_WINDOW  # windows fed since the start
+        horizon = (self.done_samples + 2 * int(self.options.max_chunk_s * SAMPLE_RATE_HZ)) // VAD_WINDOW + 2
         while True:
             scored = self._scores.size
+            if scored > horizon:
+                return
             n = VAD_BLOCK_WINDOWS if whole - scored >= VAD_BLOCK_WINDOWS else (whole - scored if final else 0)
             if n <= 0:
                 return
@@ -454,20 +460,23 @@ class ChunkedDecoder:
             self._vad_audio = self._vad_audio[(keep_from - self._vad_from) * VAD_WINDOW :]
             self._vad_from = keep_from
 
-    def _window_probs(self) -> tuple[np.ndarray, int]:
-        """The scores of the whole windows of the pending audio, and the sample (0-511) of the
-        pending audio where the first of them starts (a resumed chunk starts off the grid)."""
-        first = -(-self.done_samples // VAD_WINDOW)
-        return self._scores[first:], first * VAD_WINDOW - self.done_samples
+    def _window_probs(self, done: int | None = None) -> tuple[np.ndarray, int]:
+        """The scores of the whole windows of the audio from sample ``done`` (default: the
+        pending audio), and the sample (0-511) of that audio where the first of them starts
+        (a resumed chunk starts off the grid)."""
+        done = self.done_samples if done is None else done
+        first = -(-done // VAD_WINDOW)
+        return self._scores[first:], first * VAD_WINDOW - done
 
-    def _find_cut(self, *, final: bool) -> tuple[int, bool] | None:
-        """(sample index in the pending audio where the next chunk ends, whether it is a forced
-        cut inside speech), or None to wait for more audio."""
+    def _find_cut(self, *, final: bool, skip: int = 0) -> tuple[int, bool] | None:
+        """(sample index in the pending audio after its first ``skip`` samples where the next
+        chunk ends, whether it is a forced cut inside speech), or None to wait for more audio."""
         o = self.options
-        n = self._pending.size
+        pending = self._pending[skip:]
+        n = pending.size
         if n == 0:
             return None
-        probs, skew = self._window_probs()
+        probs, skew = self._window_probs(self.done_samples + skip)
         max_samples = int(o.max_chunk_s * SAMPLE_RATE_HZ)
         min_w = math.ceil(o.min_chunk_s * SAMPLE_RATE_HZ / VAD_WINDOW)
         max_w = max_samples // VAD_WINDOW
@@ -496,36 +505,22 @@ class ChunkedDecoder:
             return skew + (lo + (start + end) // 2) * VAD_WINDOW, False
         # ... or, in speech without any gap, the quietest ~100 ms (speech score, then energy).
         smooth = np.convolve(probs, np.ones(3) / 3, mode="same")[lo:hi]
-        frames = self._pending[skew + lo * VAD_WINDOW : skew + hi * VAD_WINDOW].reshape(-1, VAD_WINDOW)
+        frames = pending[skew + lo * VAD_WINDOW : skew + hi * VAD_WINDOW].reshape(-1, VAD_WINDOW)
         energy = np.sqrt(np.mean(frames.astype(np.float64) ** 2, axis=1))
         score = np.round(smooth, 2) + energy / (energy.max() + 1e-9) * 0.01
         log.debug("no gap within %.0f s: cutting inside speech at the quietest point", o.max_chunk_s)
         return skew + (lo + int(np.argmin(score))) * VAD_WINDOW, True
 
-    def _transcribe_chunk(self, cut: int, forced: bool) -> None:
+    def _transcribe_chunk(self, cut: int, forced: bool, *, final: bool = False) -> None:
         start_s = self.done_samples / SAMPLE_RATE_HZ
-        probs, skew = self._window_probs()
-        whole = max(0, (cut - skew) // VAD_WINDOW)  # windows wholly inside the chunk
-        win = probs[:whole]
-        # Skip what Silero scores as silence throughout (e.g. a long thinking pause): the
-        # transcriber's own VAD would drop it anyway, after loading and padding a window.
-        scored_all = win.size == whole
-        silent = cut < VAD_WINDOW or (scored_all and (win.size == 0 or float(win.max()) < self.options.vad_threshold))
-        if not silent:
-            end = cut
-            if not forced:
-                # End the audio just after the last speech: the silence after it is what
-                # Whisper would otherwise decode as a last sliver (see _drop_edge_hallucinations),
-                # through all its temperature fallbacks, which costs more than the chunk itself.
-                # (WhisperTranscriber trims every array the same way with its own VAD pass; the
-                # scores here are already at hand and serve any Transcriber.)
-                speech = np.flatnonzero(win >= self.options.vad_threshold)
-                if speech.size and scored_all:
-                    end = min(cut, skew + (int(speech[-1]) + 1) * VAD_WINDOW + int(TRAILING_PAD_S * SAMPLE_RATE_HZ))
+        decoded = self._decoded_end(cut, forced)
+        if decoded is not None:
+            end, win = decoded
             # The terms primed for this chunk follow what was said before it (a transcriber that
             # offers for_next_chunk, like WhisperTranscriber): the same text live and in batch.
             adapt = getattr(self.transcriber, "for_next_chunk", None)
             transcriber = adapt(transcript_text(self.segments)) if adapt is not None else self.transcriber
+            self._prepare_next(transcriber, cut, final=final)
             t0 = time.monotonic()
             segments = transcriber.transcribe_array(self._pending[:end], offset_s=start_s)
             elapsed = time.monotonic() - t0
@@ -544,6 +539,43 @@ class ChunkedDecoder:
             log.debug("chunk %.1f-%.1f s transcribed in %.2f s", start_s, start_s + cut / SAMPLE_RATE_HZ, elapsed)
         self._pending = self._pending[cut:]
         self.done_samples += cut
+
+    def _decoded_end(self, cut: int, forced: bool, skip: int = 0) -> tuple[int, np.ndarray] | None:
+        """For the chunk of the pending audio from ``skip`` to ``skip + cut``: where the audio
+        handed to the transcriber ends (relative to ``skip``) and the VAD scores of its whole
+        windows; None when the chunk is silent throughout."""
+        probs, skew = self._window_probs(self.done_samples + skip)
+        whole = max(0, (cut - skew) // VAD_WINDOW)  # windows wholly inside the chunk
+        win = probs[:whole]
+        # Skip what Silero scores as silence throughout (e.g. a long thinking pause): the
+        # transcriber's own VAD would drop it anyway, after loading and padding a window.
+        scored_all = win.size == whole
+        if cut < VAD_WINDOW or (scored_all and (win.size == 0 or float(win.max()) < self.options.vad_threshold)):
+            return None
+        end = cut
+        if not forced:
+            # End the audio just after the last speech: the silence after it is what
+            # Whisper would otherwise decode as a last sliver (see _drop_edge_hallucinations),
+            # through all its temperature fallbacks, which costs more than the chunk itself.
+            # (WhisperTranscriber trims every array the same way with its own VAD pass; the
+            # scores here are already at hand and serve any Transcriber.)
+            speech = np.flatnonzero(win >= self.options.vad_threshold)
+            if speech.size and scored_all:
+                end = min(cut, skew + (int(speech[-1]) + 1) * VAD_WINDOW + int(TRAILING_PAD_S * SAMPLE_RATE_HZ))
+        return end, win
+
+    def _prepare_next(self, transcriber: ArrayTranscriber, cut: int, *, final: bool) -> None:
+        """Tell a transcriber that can use it (WhisperTranscriber.prepare) which audio follows
+        the chunk it is about to decode, when that is known: the next chunk starts at ``cut``
+        unless this one is resumed after its last word (then a head start is lost, not the
+        result). Live, the next chunk is usually not recorded yet."""
+        prepare = getattr(transcriber, "prepare", None)
+        found = self._find_cut(final=final, skip=cut) if prepare is not None else None
+        if found is None:
+            return
+        decoded = self._decoded_end(*found, skip=cut)
+        if decoded is not None:
+            prepare(self._pending[cut : cut + decoded[0]])
 
     def _unfinished_end(self, segments: list[Segment], probs: np.ndarray, start_s: float) -> float | None:
         """Where the last finished sentence of a chunk ends, if its text stops mid-sentence.

@@ -18,6 +18,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -25,6 +26,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import audio as audio_io
+from .encoder_cache import RunOnce, first_window, sharing_model_class
 from .errors import AudioFileError, MissingDependency, TranscriptionError
 from .models import Question, Segment, Transcript, Word, join_words
 from .settings import WhisperSettings
@@ -207,11 +209,20 @@ def resolve_model(name: str) -> tuple[str, str]:
 
 
 class _SharedModel:
-    """One loaded model shared by a transcriber and the per-question copies made from it."""
+    """One loaded model shared by a transcriber and the per-question copies made from it, and
+    the one thread that runs its filler-styled decodes and encoder passes ahead of time."""
 
     def __init__(self) -> None:
         self.model: Any = None
         self.lock = threading.Lock()
+        self._worker: ThreadPoolExecutor | None = None
+
+    @property
+    def worker(self) -> ThreadPoolExecutor:
+        with self.lock:
+            if self._worker is None:
+                self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="filler-decode")
+            return self._worker
 
 
 class WhisperTranscriber:
@@ -236,6 +247,7 @@ class WhisperTranscriber:
         )
         self._model_ref, self.model_label = resolve_model(self.settings.model)
         self._shared = _SharedModel()
+        self._ahead: np.ndarray | None = None  # the audio of the chunk after the next (prepare)
 
     def for_question(self, question: Question | None, heard: str = "") -> WhisperTranscriber:
         """A transcriber sharing this one's model, biased to ``question``'s vocabulary and to
@@ -267,7 +279,7 @@ class WhisperTranscriber:
 
     def _load(self) -> Any:
         try:
-            from faster_whisper import WhisperModel
+            model_class = sharing_model_class()
         except ImportError as exc:
             raise MissingDependency("faster-whisper is not installed: pip install faster-whisper") from exc
         s = self.settings
@@ -282,7 +294,8 @@ class WhisperTranscriber:
             # runs; seeded, 7 of 8 pairs of runs agreed. Not every pair: which of the two decode
             # workers runs a fallback, and so which generator it draws from, is up to the pool.
             ctranslate2.set_random_seed(SAMPLING_SEED)
-            return WhisperModel(
+            # The same model with its encoder passes shared between the decodes of a chunk.
+            return model_class(
                 self._model_ref, device=s.device, compute_type=s.compute_type, cpu_threads=threads, num_workers=workers
             )
         except Exception as exc:  # noqa: BLE001 - hub, CTranslate2 and OS errors all end here
@@ -356,6 +369,32 @@ class WhisperTranscriber:
         segments, _ = self._run(audio, offset_s=offset_s, total_s=audio_io.duration_s(audio), progress=None, where="audio")
         return segments
 
+    def prepare(self, audio: np.ndarray) -> None:
+        """Say which audio follows the next ``transcribe_array`` call (interviewer.incremental
+        knows the next chunk before it decodes this one): while this one is decoded, whichever
+        of its two decodes ends first runs the encoder pass the next one will need."""
+        self._ahead = np.asarray(audio, dtype=np.float32).reshape(-1)
+
+    def _encode_ahead(self, audio: np.ndarray) -> None:
+        """The first encoder pass of decoding ``audio``, into the model's EncoderCache."""
+        o = self.options
+        if audio.size == 0 or audio_io.peak_dbfs(audio) < audio_io.SILENCE_PEAK_DBFS:
+            return
+        try:
+            audio = audio[: _speech_end(audio, o)]
+            if o.vad_filter:
+                # What WhisperModel.transcribe does with vad_filter, with the same settings.
+                from faster_whisper.vad import VadOptions, collect_chunks, get_speech_timestamps
+
+                spans = get_speech_timestamps(audio, VadOptions(**o.transcribe_kwargs()["vad_parameters"]))
+                if not spans:
+                    return
+                audio = np.concatenate(collect_chunks(audio, spans)[0])
+            model = self.load()
+            model.encode(first_window(model, audio))
+        except Exception:  # noqa: BLE001 - only a head start: the decode meets any real error itself
+            log.debug("encoding a chunk ahead failed", exc_info=True)
+
     def _run(
         self, audio: np.ndarray, *, offset_s: float, total_s: float, progress: Progress | None, where: str
     ) -> tuple[list[Segment], str]:
@@ -369,7 +408,10 @@ class WhisperTranscriber:
         styled_run = bool(o.filler_prompt) and o.word_timestamps
         shares = _Progress(progress, parts=2 if styled_run else 1)
         stop = threading.Event()
-        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="filler-decode") if styled_run else None
+        pool = self._shared.worker if styled_run else None
+        ahead, self._ahead = self._ahead, None
+        # The next chunk's encoder pass, on whichever thread is free first (see prepare).
+        head_start = RunOnce(partial(self._encode_ahead, ahead)) if pool is not None and ahead is not None else None
         try:
             if pool is not None:
                 # The filler-styled decode runs beside the words' decode, not after it: the model
@@ -391,6 +433,8 @@ class WhisperTranscriber:
                     self._decode, audio, styled, offset_s=offset_s, total_s=total_s,
                     progress=shares.part(1), where=where, stop=stop, tail=tail, estimate_words=True,
                 )
+                if head_start is not None:
+                    pool.submit(head_start)
             out, language = self._decode(
                 audio, o, offset_s=offset_s, total_s=total_s, progress=shares.part(0), where=where, tail=tail
             )
@@ -400,14 +444,14 @@ class WhisperTranscriber:
             speech = _padded(bare, SPEECH_PAD_S, offset=offset_s, end=audio.size / audio_io.SAMPLE_RATE_HZ)
             if guarded:
                 out = self._restore_lost_speech(audio, out, speech, offset_s=offset_s, total_s=total_s, where=where)
+            if head_start is not None:
+                head_start()
             if pool is not None and out:
                 heard, _ = heard_job.result()
                 out = _merge_fillers(out, heard, speech)
         finally:
             # On an error, Ctrl-C or an answer without words the styled decode stops at its next window.
             stop.set()
-            if pool is not None:
-                pool.shutdown(wait=False)
         if progress is not None:
             progress(total_s, total_s)
         return out, language
