@@ -10,6 +10,7 @@ Every request received is recorded in ``requests``.
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from collections import deque
@@ -95,6 +96,16 @@ def error(status: int, message: str, *, code: str | None = None, headers: dict[s
     )
 
 
+class _Server(ThreadingHTTPServer):
+    fake: FakeOpenAI
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # The default prints a traceback to whatever sys.stderr is *now*: a reply delayed past its
+        # own test would land in a later test's captured CLI output. Keep it with its server.
+        with self.fake._lock:
+            self.fake.errors.append(sys.exc_info()[1])  # type: ignore[arg-type]
+
+
 class FakeOpenAI:
     def __init__(self, models: list[str] | None = None) -> None:
         self.models = models if models is not None else ["fake-model"]
@@ -102,8 +113,10 @@ class FakeOpenAI:
         self.default: Script | None = None
         self.require_key: str | None = None  # when set, any other bearer token gets a 401
         self.requests: list[Received] = []
+        self.errors: list[BaseException] = []  # exceptions raised while answering (a test bug)
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = _Server(("127.0.0.1", 0), self._handler())
+        self._server.fake = self
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
 

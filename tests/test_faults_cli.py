@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from fake_openai import FakeOpenAI, Reply, chat
+from fake_openai import FakeOpenAI, chat
 from interviewer.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
@@ -26,7 +26,7 @@ def _env(home: Path, **extra: str) -> dict[str, str]:
 
 def test_ctrl_c_while_the_llm_grades_names_the_saved_session(tmp_path: Path) -> None:
     server = FakeOpenAI().start()
-    server.default = Reply(body=chat("{}"), delay_s=30)  # a model that takes its time
+    server.default = chat("{}", delay_s=30)  # a model that takes its time
     notes = tmp_path / "notes.txt"
     notes.write_text(ANSWER)
     env = _env(tmp_path, INTERVIEWER_LLM__BASE_URL=server.base_url, INTERVIEWER_LLM__MODEL="fake-model",
