@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,16 +39,21 @@ def main() -> None:
     clips = load_clips()
     questions = {c.question: bank.get(c.question) for c in clips}
     direct, project = Variant("direct", settings, questions), Variant("project", settings, questions)
-    ratios = []
+    ratios, cpu_ratios = [], []
     for i in range(args.rounds):
         # Alternate which goes first, so a load that rises or falls over a round favours neither.
         first, second = (direct, project) if i % 2 == 0 else (project, direct)
-        rtf = {first.spec: joined_rtf(first, clips), second.spec: joined_rtf(second, clips)}
+        rtf, cpu = {}, {}
+        for variant in (first, second):
+            c0 = time.process_time()
+            rtf[variant.spec] = joined_rtf(variant, clips)
+            cpu[variant.spec] = time.process_time() - c0  # all threads: what the answer costs the machine
         ratios.append(rtf["project"] / rtf["direct"])
-        print(f"round {i + 1}: direct RTF {rtf['direct']:.3f}, project RTF {rtf['project']:.3f}, "
-              f"ratio {ratios[-1]:.2f}", flush=True)
+        cpu_ratios.append(cpu["project"] / cpu["direct"])
+        print(f"round {i + 1}: direct RTF {rtf['direct']:.3f} (CPU {cpu['direct']:.0f} s), project RTF "
+              f"{rtf['project']:.3f} (CPU {cpu['project']:.0f} s), ratio {ratios[-1]:.2f}", flush=True)
     print(f"median ratio project/direct over {args.rounds} rounds: {statistics.median(ratios):.2f} "
-          f"(min {min(ratios):.2f}, max {max(ratios):.2f})")
+          f"(min {min(ratios):.2f}, max {max(ratios):.2f}); CPU time {statistics.median(cpu_ratios):.2f}")
 
 
 if __name__ == "__main__":
