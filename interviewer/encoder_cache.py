@@ -1,12 +1,21 @@
-"""Whisper encoder outputs shared between decodes, and computed ahead for the next chunk.
+"""Whisper encoder outputs and Silero VAD scores shared between decodes, and computed ahead for
+the next chunk.
 
 Every chunk of an answer is decoded twice (the words' decode and the filler-styled decode,
 interviewer.transcribe), and each decode starts by running Whisper's encoder on the same padded
 30 s window: about 0.4 s on one core for tiny.en, a quarter of a chunk's words' decode. The
 encoder's output depends on the window's features alone, so one pass can serve both decodes,
 and the filler worker, which finishes its decode before the words' decode does, can run the
-next chunk's encoder pass ahead of time. Results are the same bits as without the cache; only
-who computes them, and when, changes (bench/bench_rtf.py for the speed).
+next chunk's encoder pass ahead of time.
+
+Silero VAD is the same story on a smaller scale: a chunk was scored five times (its speech end
+and the window ahead, the transcriber's own spans, and faster-whisper's VAD filter in each of the
+two decodes), 2.2 s per pass over a 12-minute answer, most of it on the words' decode's thread.
+The scores of an array depend on its samples alone, so each distinct array is scored once
+(``shared_vad``), and the one ahead of time.
+
+Results are the same bits as without the caches; only who computes them, and when, changes
+(bench/bench_rtf.py for the speed).
 """
 
 from __future__ import annotations
@@ -47,8 +56,9 @@ def window_key(features: np.ndarray) -> bytes:
 
 
 class EncoderCache:
-    """Encoder outputs by window digest; a window asked for while another thread encodes it
-    waits for that pass instead of running a second one."""
+    """Outputs of a deterministic pass by its input's digest (encoder windows, VAD scores); an
+    input asked for while another thread computes it waits for that pass instead of running a
+    second one."""
 
     def __init__(self, capacity: int = CAPACITY) -> None:
         self.capacity = capacity
@@ -113,3 +123,43 @@ def sharing_model_class() -> type:
             return self.encoded.get(features, super().encode)
 
     return SharingWhisperModel
+
+
+# Arrays whose VAD scores are kept: a chunk's two (with and without its trailing silence), the
+# next chunk's two, and the one-second blocks interviewer.incremental scores in between.
+VAD_CAPACITY = 64
+
+
+class SharedVad:
+    """faster-whisper's Silero model, each distinct array scored once (see the module doc)."""
+
+    def __init__(self, model: Any, capacity: int = VAD_CAPACITY) -> None:
+        self.model = model
+        self.scored = EncoderCache(capacity)
+
+    def __call__(self, audio: np.ndarray, num_samples: int = 512, context_size_samples: int = 64) -> np.ndarray:
+        if (num_samples, context_size_samples) != (512, 64):
+            return self.model(audio, num_samples, context_size_samples)
+        # A copy: the wrapped model zeroes the last 64 samples of the array it is given, in place;
+        # a cached answer must not depend on whether the caller's array was already zeroed.
+        return self.scored.get(audio, lambda a: self.model(np.array(a, copy=True)))
+
+
+def shared_vad() -> SharedVad:
+    """Route every Silero call in faster-whisper (its VAD filter, get_speech_timestamps, and
+    ours through them) through one SharedVad. faster-whisper takes no scores from outside, so
+    its model getter is replaced, once per process; the scores it gets are the same."""
+    import faster_whisper.vad as fw_vad
+
+    current = fw_vad.get_vad_model
+    shared = getattr(current, "shared", None)
+    if isinstance(shared, SharedVad):
+        return shared
+    shared = SharedVad(current())
+
+    def get_vad_model() -> SharedVad:
+        return shared
+
+    get_vad_model.shared = shared  # type: ignore[attr-defined]
+    fw_vad.get_vad_model = get_vad_model
+    return shared

@@ -127,7 +127,9 @@ class Glossary:
             return _unique(user)
         context = " ".join(p for p in (question_context(question) if question else "", heard) if p)
         bag = set(_WORD.findall(context.lower())) | ({question.round.value} if question else set())
-        named = [t for t in self.all_terms if _mentions(context, t)]
+        # The substring test first: this runs before every live chunk, over all that was said.
+        lowered = context.lower()
+        named = [t for t in self.all_terms if (t.lower() in lowered or not t.isascii()) and _mentions(context, t)]
         scored = sorted(
             ((len(topic.cues & bag), i, topic) for i, topic in enumerate(self.shipped) if topic.cues & bag),
             key=lambda x: (-x[0], x[1]),

@@ -115,3 +115,24 @@ def test_the_next_chunks_window_encoded_ahead_serves_both_decodes_with_the_same_
     assert [(w.text, w.start, w.end) for s in cached for w in s.words] == [
         (w.text, w.start, w.end) for s in afresh for w in s.words
     ]
+
+
+def test_an_array_is_scored_by_silero_once_and_reads_as_scored_afresh() -> None:
+    """faster-whisper's VAD filter and ours ask for the same array's scores several times per
+    chunk: with the shared model they are computed once, and equal the bare model's scores
+    (should faster-whisper stop calling its model getter, the first assertion fails)."""
+    from faster_whisper.audio import decode_audio
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    from interviewer.encoder_cache import shared_vad
+
+    chunk = decode_audio(str(CLIP), sampling_rate=SR)[5 * SR : 23 * SR] * np.float32(0.8)  # not scored before
+    vad = shared_vad()
+    assert shared_vad() is vad  # installed once per process
+    misses, hits = vad.scored.misses, vad.scored.hits
+    spans = get_speech_timestamps(chunk, VadOptions(speech_pad_ms=0))
+    again = get_speech_timestamps(chunk.copy(), VadOptions(speech_pad_ms=100))
+    assert (vad.scored.misses - misses, vad.scored.hits - hits) == (1, 1)
+    padded = np.pad(chunk, (0, 512 - chunk.size % 512))
+    assert np.array_equal(vad(padded.copy()), vad.model(padded.copy()))
+    assert spans and len(again) <= len(spans) and again[0]["start"] <= spans[0]["start"]
