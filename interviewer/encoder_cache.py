@@ -12,7 +12,7 @@ Silero VAD is the same story on a smaller scale: a chunk was scored five times (
 and the window ahead, the transcriber's own spans, and faster-whisper's VAD filter in each of the
 two decodes), 2.2 s per pass over a 12-minute answer, most of it on the words' decode's thread.
 The scores of an array depend on its samples alone, so each distinct array is scored once
-(``shared_vad``), and the one ahead of time.
+(``shared_vad``), the next chunk's ahead of time with its encoder pass.
 
 Results are the same bits as without the caches; only who computes them, and when, changes
 (bench/bench_rtf.py for the speed).

@@ -287,6 +287,10 @@ class WhisperTranscriber:
             model_class = sharing_model_class()
         except ImportError as exc:
             raise MissingDependency("faster-whisper is not installed: pip install faster-whisper") from exc
+        try:
+            shared_vad()  # each chunk's VAD scores computed once, for all who ask (encoder_cache)
+        except Exception:  # noqa: BLE001 - only a speed-up: a decode meets a real VAD error itself
+            log.debug("sharing Silero VAD scores failed", exc_info=True)
         s = self.settings
         workers, threads = decode_threads(s)
         log.info("loading whisper model %s on %s/%s, %d x %d threads", self.model_label, s.device, s.compute_type, workers, threads)
@@ -299,7 +303,6 @@ class WhisperTranscriber:
             # runs; seeded, 7 of 8 pairs of runs agreed. Not every pair: which of the two decode
             # workers runs a fallback, and so which generator it draws from, is up to the pool.
             ctranslate2.set_random_seed(SAMPLING_SEED)
-            shared_vad()  # each chunk's VAD scores computed once, for all who ask (encoder_cache)
             # The same model with its encoder passes shared between the decodes of a chunk.
             return model_class(
                 self._model_ref, device=s.device, compute_type=s.compute_type, cpu_threads=threads, num_workers=workers

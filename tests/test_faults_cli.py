@@ -42,8 +42,8 @@ def test_ctrl_c_while_the_llm_grades_names_the_saved_session(tmp_path: Path) -> 
         try:
             out, err = proc.communicate(timeout=20)
         except subprocess.TimeoutExpired:
-            # Once in about four full-suite runs the first signal went unanswered (the grade
-            # went on to the model's reply, 30 s later; never seen alone, cause unknown): a user
+            # Once, in a full-suite run, the first signal went unanswered (the grade went on to
+            # the model's reply, 30 s later; never seen alone in 14 runs, cause unknown): a user
             # presses Ctrl-C again, and so does this test. The outcome must be the same.
             proc.send_signal(signal.SIGINT)
             out, err = proc.communicate(timeout=60)
